@@ -1,0 +1,219 @@
+"""Settings for the helpdesk, read from the environment (every variable is in the README)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from helpdesk.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", default=False)
+# Under pytest the development key and fast password hashing are allowed.
+TESTING = env_bool("TESTING", default="pytest" in sys.modules)
+
+_DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-in-production"  # noqa: S105
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set SECRET_KEY, or DEBUG=true for local development."
+        )
+    SECRET_KEY = _DEVELOPMENT_SECRET_KEY
+elif SECRET_KEY == _DEVELOPMENT_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured("The development SECRET_KEY may only be used with DEBUG=true.")
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else []
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "anymail",
+    "helpdesk",
+    "channels_cfg",
+    "inbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "helpdesk.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "helpdesk.urls"
+WSGI_APPLICATION = "helpdesk.wsgi.application"
+ASGI_APPLICATION = "helpdesk.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "helpdesk.context_processors.workspace",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # A file, not memory, so that a Celery worker started by a test can share the test database;
+    # one per process, so that concurrent test runs never meet.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: Celery broker and cache ----------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Celery. Without REDIS_URL every task runs in-process (task_always_eager), so a laptop needs
+# nothing but Python. With Redis: acks_late so a crashed worker's task is redelivered, time
+# limits well under the broker's visibility timeout so a slow task is never delivered twice
+# (RELIABILITY.md rows 17-19), and bounded publish retries so a down broker fails fast; the
+# inbound sweeper requeues whatever was stored but not queued.
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_VISIBILITY_TIMEOUT = 2 * 60 * 60
+CELERY_CONFIG = {
+    "broker_url": REDIS_URL or "memory://",
+    "task_always_eager": not REDIS_URL,
+    "task_eager_propagates": False,
+    "task_ignore_result": True,
+    "task_acks_late": True,
+    "task_reject_on_worker_lost": False,
+    "task_time_limit": CELERY_TASK_TIME_LIMIT,
+    "task_soft_time_limit": CELERY_TASK_SOFT_TIME_LIMIT,
+    "worker_prefetch_multiplier": 1,
+    "broker_connection_retry_on_startup": True,
+    "broker_transport_options": {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT},
+    "task_publish_retry": True,
+    "task_publish_retry_policy": {
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    },
+    "broker_connection_timeout": 2,
+    "task_default_queue": env_str("CELERY_TASK_DEFAULT_QUEUE", "celery"),
+    "beat_schedule": {},
+    "timezone": "UTC",
+}
+TASK_MAX_RETRIES = env_int("TASK_MAX_RETRIES", 5)
+
+# --- Auth ------------------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "inbox:index"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# --- Hosted inbox domains --------------------------------------------------------------------
+HOSTED_INBOX_DOMAIN = env_str("HOSTED_INBOX_DOMAIN", "inbox.localhost").lower()
+HOSTED_INBOX_FREE_DOMAIN = env_str("HOSTED_INBOX_FREE_DOMAIN", "free.inbox.localhost").lower()
+# The public origin of this install, used in links we mail out (verification links, owner-away mail).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Email: outbound -------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "sent-mail"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"helpdesk@{HOSTED_INBOX_DOMAIN}")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- anymail: inbound webhooks and ESP sending -----------------------------------------------
+# ANYMAIL_WEBHOOK_SECRET is "user:password" (or several, comma separated, to rotate).
+# Every other ANYMAIL_<NAME> variable becomes anymail's <NAME> setting, so any ESP that anymail
+# supports is configured from the environment alone (ANYMAIL_POSTMARK_SERVER_TOKEN, ...).
+ANYMAIL: dict[str, object] = {
+    key.removeprefix("ANYMAIL_"): value
+    for key, value in os.environ.items()
+    if key.startswith("ANYMAIL_") and key != "ANYMAIL_WEBHOOK_SECRET"
+}
+_webhook_secrets = env_list("ANYMAIL_WEBHOOK_SECRET", [])
+if _webhook_secrets:
+    ANYMAIL["WEBHOOK_SECRET"] = _webhook_secrets
+_mailgun_signing_key = env_str("MAILGUN_WEBHOOK_SIGNING_KEY")
+if _mailgun_signing_key:
+    ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = _mailgun_signing_key
+# anymail would confirm any SNS subscription that passes basic auth (RELIABILITY.md row 4).
+ANYMAIL.setdefault("AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS", False)
+# SNS topics whose notifications we accept (RELIABILITY.md row 3).
+AMAZON_SES_ALLOWED_TOPIC_ARNS = env_list("AMAZON_SES_ALLOWED_TOPIC_ARNS", [])
+
+# --- Inbound limits --------------------------------------------------------------------------
+INBOUND_MAX_MESSAGE_BYTES = env_int("INBOUND_MAX_MESSAGE_BYTES", 30 * 1024 * 1024)
+# A 30 MB message is about 41 MB of MIME, and JSON payloads (Postmark with RawEmail) carry it
+# twice; only the inbound routes are allowed bodies this large.
+INBOUND_MAX_REQUEST_BYTES = env_int("INBOUND_MAX_REQUEST_BYTES", 100 * 1024 * 1024)
+DEFAULT_SPAM_THRESHOLD = env_float("DEFAULT_SPAM_THRESHOLD", 5.0)
+
+# --- Files -----------------------------------------------------------------------------------
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+MEDIA_URL = "/media/"
+STATIC_URL = "/static/"
+STATIC_ROOT = env_str("STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles"))
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+]
+
+# --- Security headers ------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not (DEBUG or TESTING))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

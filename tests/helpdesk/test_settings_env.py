@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpdesk.env import ImproperEnvironment, env_bool, env_list
+from tests.conftest import REPO_ROOT
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("true", True), ("False", False), ("1", True), ("0", False), ("", None)]
+)
+def test_env_bool_accepts_only_clear_values(raw: str, expected: bool | None) -> None:
+    default = object()
+    value = env_bool("X", default=default, environ={"X": raw})  # type: ignore[arg-type]
+    assert value is (default if expected is None else expected)
+
+
+def test_env_bool_refuses_a_typo() -> None:
+    with pytest.raises(ImproperEnvironment, match="true or false"):
+        env_bool("DEBUG", default=False, environ={"DEBUG": "ture"})
+
+
+def test_env_list_splits_on_commas() -> None:
+    assert env_list("H", [], environ={"H": "a.com, b.com,"}) == ["a.com", "b.com"]
+
+
+def _import_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "TESTING"}}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; from django.conf import settings; django.setup(); print(settings.DEBUG)",
+        ],
+        cwd=REPO_ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "helpdesk.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    result = _import_settings(DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_development_runs_with_the_default_key() -> None:
+    result = _import_settings(DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+def test_production_starts_with_a_real_secret_key() -> None:
+    result = _import_settings(DEBUG="false", SECRET_KEY="x" * 50)
+    assert result.returncode == 0, result.stderr
