@@ -39,5 +39,11 @@ lint: install
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/mypy .
 
+bench: install
+	$(BIN)/python benchmarks/bench_inbound.py
+
+bench-ui: install
+	$(BIN)/python benchmarks/bench_ui.py
+
 clean:
 	rm -rf $(VENV) node_modules var

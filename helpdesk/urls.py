@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", include("inbox.urls")),
+    path("settings/rejected/", include("inbox.rejected_urls")),
     path("settings/", include("channels_cfg.urls")),
     path("anymail/", include("inbox.webhook_urls")),
     path("django-admin/", admin.site.urls),

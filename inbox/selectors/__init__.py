@@ -1,0 +1,1 @@
+"""Reads of the inbox that are more than a one-line filter, one module per area."""
