@@ -37,3 +37,11 @@ def forwarding_confirmation_record(
             confirm_url=confirm_url,
             received_at=received_at,
         )
+
+
+def channel_test_email_received(*, token: str, at: datetime) -> bool:
+    """Record that a channel's test email came back through forwarding; False if no channel sent it."""
+    if not token:
+        return False
+    updated = EmailChannel.objects.filter(test_email_token=token).update(test_email_received_at=at)
+    return updated > 0

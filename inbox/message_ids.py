@@ -45,3 +45,19 @@ def thread_id_from_message_id(value: str) -> int | None:
 
 def is_our_message_id(value: str) -> bool:
     return thread_id_from_message_id(value) is not None
+
+
+_TEST_ID = re.compile(r"<?hd\.test\.(?P<token>[0-9a-zA-Z_-]+)\.(?P<sig>[0-9a-f]{16})@[^>\s]+>?")
+
+
+def make_test_message_id(*, token: str, domain: str) -> str:
+    """The Message-ID of a channel's "Send test email" mail, so its return can be recognised."""
+    return f"<hd.test.{token}.{_signature(0, 'test.' + token)}@{domain}>"
+
+
+def test_token_from_message_id(value: str) -> str | None:
+    """The test-email token in a Message-ID of ours, or None."""
+    match = _TEST_ID.search(value or "")
+    if not match or not hmac.compare_digest(match["sig"], _signature(0, "test." + match["token"])):
+        return None
+    return match["token"]
