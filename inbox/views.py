@@ -28,7 +28,7 @@ def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @agent_required
-def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """Always a download, never rendered in our origin (RELIABILITY.md row 43)."""
     workspace = request.workspace  # type: ignore[attr-defined]
     attachment = get_scoped_or_404(Attachment, workspace, pk=pk)
