@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from helpdesk.models import Agent, Workspace
 
@@ -74,14 +75,14 @@ def agent_of(request: HttpRequest) -> Agent:
         raise PermissionDenied("Your login is not a member of any workspace.") from error
 
 
-ViewFunc = Callable[..., HttpResponse]
+ViewFunc = Callable[..., HttpResponseBase]
 
 
 def agent_required(view: ViewFunc) -> ViewFunc:
     """Sets request.agent and request.workspace; 403 for a login that is no workspace member."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         agent = agent_of(request)
         request.agent = agent  # type: ignore[attr-defined]
         request.workspace = agent.workspace  # type: ignore[attr-defined]
@@ -94,7 +95,7 @@ def admin_required(view: ViewFunc) -> ViewFunc:
     """Like agent_required, and 403 unless the agent is a workspace admin."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         agent = agent_of(request)
         if not agent.is_admin:
             raise PermissionDenied("Only workspace admins can do this.")
