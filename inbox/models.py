@@ -228,6 +228,10 @@ class Message(models.Model):
     delivery_error = models.TextField(blank=True)
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Set when a send task claims the message, so a retry racing it never sends twice.
+    send_started_at = models.DateTimeField(null=True, blank=True)
+    # sha256 of the normalised body: the same Message-ID with other content is not a duplicate.
+    content_digest = models.CharField(max_length=64, blank=True)
     inbound = models.OneToOneField(
         InboundEmail, null=True, blank=True, on_delete=models.SET_NULL, related_name="message"
     )
