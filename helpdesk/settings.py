@@ -217,3 +217,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Intake (issue 3, section 1): webhooks, ledger, sweeper ----------------------------------
+# Rows left in `received` this long (the broker was down, or the process died before its
+# on-commit hook) are queued again by the sweeper; rows in `processing` wait at least the task
+# time limit. Beat runs the sweeper every INBOUND_SWEEP_INTERVAL_SECONDS.
+INBOUND_REQUEUE_AFTER_SECONDS = env_int("INBOUND_REQUEUE_AFTER_SECONDS", 120)
+INBOUND_SWEEP_INTERVAL_SECONDS = env_int("INBOUND_SWEEP_INTERVAL_SECONDS", 60)
+# ESPs (anymail names in lower case with "_": mailgun, postmark, sendgrid, ...) whose spam
+# headers we trust because that ESP's own filter adds them; a sender can forge them anywhere
+# else (RELIABILITY 27). Amazon SES's JSON verdict is always the ESP's own.
+INBOUND_SPAM_HEADERS_TRUSTED_ESPS = env_list("INBOUND_SPAM_HEADERS_TRUSTED_ESPS", [])
+_beat_schedule = CELERY_CONFIG["beat_schedule"]
+assert isinstance(_beat_schedule, dict)
+_beat_schedule["inbox-sweep-inbound"] = {
+    "task": "inbox.inbound_tasks.sweep_inbound",
+    "schedule": float(INBOUND_SWEEP_INTERVAL_SECONDS),
+}
+# --- end of intake ---------------------------------------------------------------------------

@@ -1,1 +1,44 @@
-"""Celery tasks of the inbound side (intake, sweeper)."""
+"""Celery tasks of the inbound side: run the pipeline on a stored row, sweep what was left behind.
+
+Thin adapters: they take ids, and the services and the pipeline do the work.
+"""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from inbox.inbound.pipeline import process_inbound_email
+from inbox.services.intake import (
+    inbound_email_mark_failed,
+    inbound_email_mark_processing,
+    inbound_email_requeue_stale,
+)
+
+
+def retry_countdown(retries: int) -> int:
+    """Seconds before the next attempt: 10, 20, 40, ... capped at 10 minutes."""
+    return int(min(600, 10 * 2**retries))
+
+
+@shared_task(bind=True, acks_late=True, max_retries=settings.TASK_MAX_RETRIES)
+def process_inbound(self: Task, inbound_email_id: int) -> None:
+    if not inbound_email_mark_processing(inbound_email_id=inbound_email_id, now=timezone.now()):
+        return
+    try:
+        process_inbound_email(inbound_email_id)
+    except Exception as error:
+        # acks_late alone would ack a raising task (RELIABILITY 19): retry a bounded number of
+        # times, then leave a visible `failed` row with the error.
+        if self.request.retries >= (self.max_retries or 0):
+            inbound_email_mark_failed(
+                inbound_email_id=inbound_email_id, error=error, now=timezone.now()
+            )
+            return
+        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
+
+
+@shared_task
+def sweep_inbound() -> int:
+    return inbound_email_requeue_stale(now=timezone.now())

@@ -1,0 +1,208 @@
+"""Intake: store every delivery on the ledger before anyone is told "OK", then queue it.
+
+Every path into the product (ESP webhooks, the SMTP listener, `deliver_eml`) ends in
+`inbound_email_receive`. The worker side (`inbound_tasks`) moves the row through processing to
+a final state; `inbound_email_requeue_stale` is the outbox sweeper that recovers rows whose queue
+message was lost (Redis down, process killed between commit and on_commit: RELIABILITY 14, 16, 20).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from inbox.models import InboundEmail
+
+logger = logging.getLogger(__name__)
+
+TOO_LARGE_DETAIL = (
+    "The message is {size_mb:.1f} MB; messages up to {limit_mb:.0f} MB are accepted. "
+    "It is kept here but was not delivered to the inbox."
+)
+ERROR_DETAIL_MAX_CHARS = 2000
+
+
+def max_mime_bytes() -> int:
+    """The raw MIME size of a message at the product cap.
+
+    The cap is on the message (INBOUND_MAX_MESSAGE_BYTES, 30 MB); base64 inflates attachments by
+    4/3 and wraps lines at 76 characters (+2 for CRLF), so 30 MB of content is about 41 MB of
+    MIME (RELIABILITY 44). One MB more leaves room for headers and text parts.
+    """
+    return int(settings.INBOUND_MAX_MESSAGE_BYTES * 4 / 3 * 78 / 76) + 1024 * 1024
+
+
+def idempotency_key_for(*, envelope_recipient: str, sha256: str) -> str:
+    """The same bytes delivered to the same address are one delivery, whichever way they came."""
+    return hashlib.sha256(f"{envelope_recipient.lower()}\n{sha256}".encode()).hexdigest()
+
+
+def inbound_email_receive(
+    *,
+    raw: bytes,
+    esp: str,
+    envelope_recipient: str,
+    envelope_sender: str = "",
+    esp_event_id: str = "",
+    esp_verdicts: dict[str, Any] | None = None,
+) -> InboundEmail:
+    """Store one delivery (or find the one it repeats) and queue it for the pipeline on commit.
+
+    A repeat (same ESP event id, or the same bytes to the same recipient) returns the stored row
+    and queues nothing. A message above the cap is stored already rejected as `too_large`.
+    """
+    sha256 = hashlib.sha256(raw).hexdigest()
+    recipient = envelope_recipient.strip().lower()
+    key = idempotency_key_for(envelope_recipient=recipient, sha256=sha256)
+    event_id = (esp_event_id or "")[:255]
+    existing = _find_repeat(esp=esp, esp_event_id=event_id, idempotency_key=key)
+    if existing is not None:
+        logger.info("Inbound delivery #%s repeated by %s; nothing stored", existing.pk, esp)
+        return existing
+    row = InboundEmail(
+        esp=esp,
+        esp_event_id=event_id,
+        envelope_recipient=recipient[:320],
+        envelope_sender=(envelope_sender or "")[:320],
+        esp_verdicts=esp_verdicts or {},
+        raw=raw,
+        size=len(raw),
+        sha256=sha256,
+        idempotency_key=key,
+    )
+    if len(raw) > max_mime_bytes():
+        _mark_too_large(row)
+    try:
+        with transaction.atomic():
+            row.save()
+            if row.status == InboundEmail.Status.RECEIVED:
+                pk = row.pk
+                transaction.on_commit(lambda: queue_processing(pk))
+    except IntegrityError:
+        # Two concurrent posts of the same delivery (an ESP retrying while the first request is
+        # still running): the unique constraints let exactly one in.
+        existing = _find_repeat(esp=esp, esp_event_id=event_id, idempotency_key=key)
+        if existing is None:
+            raise
+        return existing
+    logger.info("Inbound delivery #%s stored (%s, %d bytes)", row.pk, esp, row.size)
+    return row
+
+
+def _find_repeat(*, esp: str, esp_event_id: str, idempotency_key: str) -> InboundEmail | None:
+    same = Q(idempotency_key=idempotency_key)
+    if esp_event_id:
+        same |= Q(esp=esp, esp_event_id=esp_event_id)
+    return InboundEmail.objects.filter(same).defer("raw").order_by("pk").first()
+
+
+def _mark_too_large(row: InboundEmail) -> None:
+    row.status = InboundEmail.Status.REJECTED
+    row.reason_code = "too_large"
+    row.reason_detail = TOO_LARGE_DETAIL.format(
+        size_mb=row.size / 1024 / 1024, limit_mb=settings.INBOUND_MAX_MESSAGE_BYTES / 1024 / 1024
+    )
+    row.processed_at = timezone.now()
+
+
+def queue_processing(inbound_email_id: int) -> bool:
+    """Hand a stored row to the workers; False when the broker is unreachable.
+
+    The row is already committed as `received`, so a broker outage only delays it: the sweeper
+    queues it again later (RELIABILITY 14). The webhook still answers 200.
+    """
+    from inbox.inbound_tasks import process_inbound
+
+    try:
+        process_inbound.delay(inbound_email_id)
+    except Exception:
+        logger.warning(
+            "Could not queue inbound delivery #%s; the sweeper will retry",
+            inbound_email_id,
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+def inbound_email_mark_processing(*, inbound_email_id: int, now: datetime) -> bool:
+    """Claim a row for a pipeline run; False when it is already final (a repeated task)."""
+    claimed = InboundEmail.objects.filter(
+        pk=inbound_email_id,
+        status__in=[InboundEmail.Status.RECEIVED, InboundEmail.Status.PROCESSING],
+    ).update(
+        status=InboundEmail.Status.PROCESSING,
+        attempts=F("attempts") + 1,
+        processing_started_at=now,
+    )
+    return claimed == 1
+
+
+def inbound_email_mark_failed(
+    *, inbound_email_id: int, error: BaseException, now: datetime
+) -> None:
+    """Give up on a row after the last retry: it shows `failed` with the error until reprocessed."""
+    detail = f"{type(error).__name__}: {error}"[:ERROR_DETAIL_MAX_CHARS]
+    InboundEmail.objects.filter(
+        pk=inbound_email_id,
+        status__in=[InboundEmail.Status.RECEIVED, InboundEmail.Status.PROCESSING],
+    ).update(
+        status=InboundEmail.Status.FAILED,
+        reason_code="processing_error",
+        reason_detail=detail,
+        processed_at=now,
+    )
+    logger.error("Inbound delivery #%s failed: %s", inbound_email_id, detail)
+
+
+def inbound_email_reset_for_reprocess(
+    *, inbound_email_id: int, skip_checks: list[str] | None = None, queue: bool = True
+) -> InboundEmail:
+    """Put a stored row back to `received` (optionally skipping checks) and queue it on commit."""
+    with transaction.atomic():
+        row = InboundEmail.objects.select_for_update().get(pk=inbound_email_id)
+        row.status = InboundEmail.Status.RECEIVED
+        row.reason_code = ""
+        row.reason_detail = ""
+        row.attempts = 0
+        row.processing_started_at = None
+        row.processed_at = None
+        if skip_checks:
+            row.skip_checks = sorted({*row.skip_checks, *skip_checks})
+        row.save()
+        if queue:
+            transaction.on_commit(lambda: queue_processing(inbound_email_id))
+    return row
+
+
+def inbound_email_requeue_stale(*, now: datetime) -> int:
+    """Queue again every row left in `received` or stuck in `processing`; returns how many.
+
+    A row stuck in processing after the last attempt is marked failed instead, so a message that
+    kills its worker (out of memory) cannot loop forever (RELIABILITY 17).
+    """
+    after = timedelta(seconds=settings.INBOUND_REQUEUE_AFTER_SECONDS)
+    # A running task may legitimately hold a row up to the task time limit.
+    stuck_after = max(after, timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60))
+    stale = InboundEmail.objects.filter(
+        Q(status=InboundEmail.Status.RECEIVED, received_at__lte=now - after)
+        | Q(status=InboundEmail.Status.PROCESSING, processing_started_at__lte=now - stuck_after)
+    )
+    queued = 0
+    for pk, attempts in stale.order_by("pk").values_list("pk", "attempts"):
+        if attempts > settings.TASK_MAX_RETRIES:
+            inbound_email_mark_failed(
+                inbound_email_id=pk,
+                error=RuntimeError(f"the worker stopped while processing it {attempts} times"),
+                now=now,
+            )
+        elif queue_processing(pk):
+            queued += 1
+    return queued
