@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -30,9 +31,11 @@ def second_forwarding_address(db: None) -> str:
     return ForwardingAddressFactory().address
 
 
-@pytest.fixture
-def dead_broker() -> Iterator[None]:
-    """Tasks are published to a broker nobody listens on (Redis down), not run in-process."""
+@contextmanager
+def broker_unreachable() -> Iterator[None]:
+    """Tasks are published to a broker nobody listens on (Redis down), not run in-process.
+
+    A dead port rather than stopping the shared Redis server, which other test runs use."""
     previous = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
     _reset_broker_pools()
     celery_app.conf.task_always_eager = False
@@ -42,6 +45,12 @@ def dead_broker() -> Iterator[None]:
     finally:
         celery_app.conf.task_always_eager, celery_app.conf.broker_url = previous
         _reset_broker_pools()
+
+
+@pytest.fixture
+def dead_broker() -> Iterator[None]:
+    with broker_unreachable():
+        yield
 
 
 def _reset_broker_pools() -> None:
