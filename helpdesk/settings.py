@@ -235,3 +235,14 @@ _beat_schedule["inbox-sweep-inbound"] = {
     "schedule": float(INBOUND_SWEEP_INTERVAL_SECONDS),
 }
 # --- end of intake ---------------------------------------------------------------------------
+# --- Inbound pipeline (pipeline branch) ------------------------------------------------------
+# authserv-ids whose Authentication-Results we trust: our ESP's receiving hosts (RFC 8601).
+# Any other A-R header in a message may have been written by its sender.
+INBOUND_AUTHSERV_IDS = env_list(
+    "INBOUND_AUTHSERV_IDS", ["mx.google.com", "amazonses.com", "mailgun.org", "mx.postmarkapp.com"]
+)
+# ARC sealers whose forwarding we believe when DMARC fails after a forward (RFC 8617).
+INBOUND_TRUSTED_ARC_SEALERS = env_list(
+    "INBOUND_TRUSTED_ARC_SEALERS", ["google.com", "microsoft.com", "outlook.com", "icloud.com"]
+)
+# --- end inbound pipeline --------------------------------------------------------------------

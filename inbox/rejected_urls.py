@@ -8,4 +8,6 @@ app_name = "rejected"
 
 urlpatterns = [
     path("", rejected_views.rejected_list, name="list"),
+    path("<int:pk>/process/", rejected_views.rejected_process_anyway, name="process"),
+    path("<int:pk>/block/", rejected_views.rejected_block_sender, name="block"),
 ]

@@ -1,20 +1,42 @@
 """The inbound pipeline's imperative shell: parse -> validate -> attribute -> route -> persist.
 
-PROVISIONAL: this first version only files mail by envelope recipient and From, so that intake
-can be built and tested; the stage modules replace its body.
+Loads what the pure stages need through selectors, calls them, and applies the decision through
+services in one transaction that holds the ledger row's lock, so a redelivered task (acks_late,
+visibility timeout) or a reprocess never stores a message twice.
 """
 
 from __future__ import annotations
 
-from email import policy
-from email.parser import BytesParser
-from email.utils import parseaddr
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from channels_cfg.models import EmailChannel, ForwardingAddress
-from inbox.models import Contact, InboundEmail, Message, Thread
+from channels_cfg import services as channel_services
+from channels_cfg.models import EmailChannel
+from inbox.inbound import route as routing
+from inbox.inbound.attribute import Attribution, ChannelRules, attribute, is_forward
+from inbox.inbound.parse import ParsedEmail, parse
+from inbox.inbound.validate import ValidationContext, is_auto_reply, is_bounce, validate
+from inbox.loop import loop_header_value
+from inbox.message_ids import test_token_from_message_id
+from inbox.models import InboundEmail, Message, Thread
+from inbox.selectors import inbound as selectors
+from inbox.services import inbound as services
+
+logger = logging.getLogger(__name__)
+
+_DONE = {InboundEmail.Status.ACCEPTED, InboundEmail.Status.REJECTED, InboundEmail.Status.DUPLICATE}
+_MAY_HOLD_FORWARD = re.compile(
+    r"forward|original|weitergeleit|ursprüngl|transf|réexpédié|reenviad|encaminh|inoltrat|"
+    r"doorgestuurd|oorspronkelijk|przekazan|oryginaln|mailto:|^_{10,}",
+    re.IGNORECASE | re.MULTILINE,
+)
+_ANY_MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 
 
 def process_inbound_email(inbound_email_id: int) -> None:
@@ -25,55 +47,188 @@ def process_inbound_email(inbound_email_id: int) -> None:
     """
     with transaction.atomic():
         row = InboundEmail.objects.select_for_update().get(pk=inbound_email_id)
-        if row.status in {InboundEmail.Status.ACCEPTED, InboundEmail.Status.REJECTED}:
+        if row.status in _DONE or Message.objects.filter(inbound_id=row.pk).exists():
+            if row.status not in _DONE:  # stored by an attempt whose status update was lost
+                row.status = InboundEmail.Status.ACCEPTED
+                row.save(update_fields=["status"])
             return
-        parsed = BytesParser(policy=policy.compat32).parsebytes(bytes(row.raw))
-        address = (
-            ForwardingAddress.objects.filter(
-                address=row.envelope_recipient.lower(),
-                channel__status=EmailChannel.Status.CONNECTED,
-            )
-            .select_related("channel")
-            .first()
+        _process(row, timezone.now())
+
+
+def _process(row: InboundEmail, now: datetime) -> None:
+    parsed = parse(bytes(row.raw))
+    channel = selectors.channel_get_for_forwarding_address(row.envelope_recipient)
+    test_token = test_token_from_message_id(parsed.message_id) if parsed.message_id else None
+    confirmation = routing.forwarding_confirmation(parsed) if not parsed.malformed else None
+    attribution = _attribution(parsed, channel) if channel and not parsed.malformed else None
+    senders = tuple({parsed.from_email, attribution.from_email if attribution else ""} - {""})
+    context = ValidationContext(
+        size=row.size,
+        max_size=settings.INBOUND_MAX_MESSAGE_BYTES,
+        envelope_recipient=row.envelope_recipient,
+        channel_status=channel.status if channel else None,
+        blocked=selectors.blocked_values_matching(channel.workspace_id, senders)
+        if channel
+        else frozenset(),
+        spam_threshold=channel.workspace.spam_threshold if channel else 5.0,
+        esp_verdicts=row.esp_verdicts or {},
+        authserv_ids=frozenset(a.lower() for a in settings.INBOUND_AUTHSERV_IDS),
+        trusted_arc_sealers=frozenset(a.lower() for a in settings.INBOUND_TRUSTED_ARC_SEALERS),
+        loop_header_value=loop_header_value(),
+        our_from_addresses=frozenset({channel.from_address.lower()}) if channel else frozenset(),
+        skip_checks=frozenset(row.skip_checks or ()),
+        is_expected_in_draft=bool(test_token or confirmation),
+        is_test_email=bool(test_token),
+    )
+    rejection = validate(parsed, context, senders)
+    if rejection is not None:
+        logger.info("inbound %s rejected: %s", row.pk, rejection.code)
+        services.inbound_record_rejection(
+            row=row, rejection=rejection, parsed=parsed, channel=channel, now=now
         )
-        now = timezone.now()
-        if address is None:
-            row.status, row.reason_code = InboundEmail.Status.REJECTED, "unknown_recipient"
-            row.reason_detail = "No connected channel has this forwarding address."
-            row.processed_at = now
-            row.save()
-            return
-        channel = address.channel
-        name, email = parseaddr(str(parsed.get("From", "")))
-        contact, _ = Contact.objects.get_or_create(
-            workspace=channel.workspace,
-            email=email.lower() or "unknown@invalid",
-            defaults={"name": name},
+        return
+    assert channel is not None and attribution is not None  # validate refuses mail without them
+    _accept(row, parsed, channel, attribution, test_token, now)
+
+
+def _attribution(parsed: ParsedEmail, channel: EmailChannel) -> Attribution:
+    # The people whose forwards we believe cost two queries: load them only for mail that may
+    # hold a forward at all.
+    may_be_forward = (
+        is_forward(parsed)
+        or bool(parsed.embedded)
+        or bool(_MAY_HOLD_FORWARD.search(parsed.text[:200_000] or parsed.html[:400_000]))
+    )
+    rules = ChannelRules(
+        attribute_to_forwarder=channel.attribute_to == EmailChannel.AttributeTo.FORWARDER,
+        trusted_forwarders=selectors.trusted_forwarders_for(channel)
+        if may_be_forward
+        else frozenset(),
+        forwarding_address=channel.forwarding_address.address,
+    )
+    return attribute(parsed, rules)
+
+
+def _accept(
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    channel: EmailChannel,
+    attribution: Attribution,
+    test_token: str | None,
+    now: datetime,
+) -> None:
+    content = services.content_for(parsed, attribution)
+    auto_reply, bounce = is_auto_reply(parsed), is_bounce(parsed)
+    bounce_of = _bounced_message(parsed, channel) if bounce else None
+    known, closed = selectors.threads_for_message_ids(
+        channel.workspace_id, routing.referenced_ids(parsed)
+    )
+    candidates = routing.Candidates(
+        thread_by_message_id=known,
+        closed_thread_ids=closed,
+        is_duplicate=selectors.message_is_duplicate(
+            channel.workspace_id, parsed.message_id, content.digest
+        ),
+        test_token=test_token,
+        bounce_thread_id=bounce_of.thread_id if bounce_of else None,
+    )
+    decision = routing.route(
+        parsed,
+        attribution,
+        candidates,
+        routing.ChannelRouting(channel.create_tickets, channel.auto_assign),
+        is_auto_reply=auto_reply,
+        is_bounce=bounce,
+    )
+    flags = _Flags(auto_reply, bounce, bounce_of)
+    status, detail = _apply(decision, row, parsed, channel, attribution, content, flags, now)
+    services.inbound_record_outcome(
+        row=row, status=status, detail=detail, parsed=parsed, channel=channel, now=now
+    )
+    channel_services.channel_mark_inbound(channel_id=channel.pk, at=now)
+
+
+def _apply(
+    decision: routing.Decision,
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    channel: EmailChannel,
+    attribution: Attribution,
+    content: services.Content,
+    flags: _Flags,
+    now: datetime,
+) -> tuple[str, str]:
+    accepted = InboundEmail.Status.ACCEPTED
+    if isinstance(decision, routing.TestEmailReturned):
+        found = channel_services.channel_test_email_received(token=decision.token, at=now)
+        return (
+            accepted,
+            "The channel's test email came back." if found else "A test email came back.",
         )
-        subject = str(parsed.get("Subject", ""))
-        thread = Thread.objects.create(
-            workspace=channel.workspace,
-            channel=channel,
-            contact=contact,
-            subject=subject,
-            last_message_at=now,
-            message_count=1,
+    if isinstance(decision, routing.Duplicate):
+        return InboundEmail.Status.DUPLICATE, f"Already stored: {decision.message_id[:200]}."
+    snippet = " ".join(content.text.split())[:200]
+    if isinstance(decision, routing.ForwardingConfirmation):
+        channel_services.forwarding_confirmation_record(
+            channel_id=channel.pk,
+            provider=decision.provider,
+            requested_by=decision.requested_by,
+            code=decision.code,
+            confirm_url=decision.confirm_url,
+            received_at=now,
         )
-        Message.objects.create(
-            workspace=channel.workspace,
-            thread=thread,
-            direction=Message.Direction.IN,
-            message_id=str(parsed.get("Message-ID", "")),
-            from_email=contact.email,
-            from_name=name,
-            subject=subject,
-            inbound=row,
-            created_at=now,
+        thread = services.thread_create(
+            channel=channel, contact=None, subject=content.subject, snippet=snippet,
+            kind=Thread.Kind.FORWARDING_CONFIRMATION, now=now,
+        )  # fmt: skip
+        _store(row, thread, parsed, attribution, content, flags, now)
+        return accepted, "Forwarding confirmation recorded."
+    contact = services.contact_upsert(
+        workspace_id=channel.workspace_id, email=attribution.from_email, name=attribution.from_name
+    )
+    if isinstance(decision, routing.AppendToThread):
+        thread = services.thread_touch(
+            thread_id=decision.thread_id, reopen=decision.reopen, snippet=snippet, now=now
         )
-        row.status, row.channel, row.workspace, row.processed_at = (
-            InboundEmail.Status.ACCEPTED,
-            channel,
-            channel.workspace,
-            now,
-        )
-        row.save()
+        _store(row, thread, parsed, attribution, content, flags, now)
+        return accepted, ""
+    thread = services.thread_create(
+        channel=channel, contact=contact, subject=content.subject, snippet=snippet, now=now
+    )
+    if decision.auto_assign:
+        services.thread_auto_assign(thread=thread, channel=channel, contact=contact)
+    if decision.make_ticket:
+        services.ticket_create_for(thread=thread, channel=channel, subject=content.subject)
+    _store(row, thread, parsed, attribution, content, flags, now)
+    return accepted, ""
+
+
+@dataclass(frozen=True)
+class _Flags:
+    auto_reply: bool
+    bounce: bool
+    bounce_of: Message | None
+
+
+def _bounced_message(parsed: ParsedEmail, channel: EmailChannel) -> Message | None:
+    """The outbound message a bounce reports on: our signed id quoted in the DSN or headers."""
+    quoted = _ANY_MESSAGE_ID.findall("\n".join(parsed.report_texts) + "\n" + parsed.text[:200_000])
+    ids = (*parsed.in_reply_to, *parsed.references, *quoted)
+    return selectors.outbound_message_for_bounce(channel.workspace_id, tuple(ids))
+
+
+def _store(
+    row: InboundEmail,
+    thread: Thread,
+    parsed: ParsedEmail,
+    attribution: Attribution,
+    content: services.Content,
+    flags: _Flags,
+    now: datetime,
+) -> None:
+    if flags.bounce_of is not None:
+        services.outbound_mark_bounced(message=flags.bounce_of, detail=parsed.subject or "Bounced")
+    services.message_store(
+        row=row, thread=thread, parsed=parsed, attribution=attribution, content=content,
+        is_auto_reply=flags.auto_reply, is_bounce=flags.bounce, bounce_of=flags.bounce_of, now=now,
+    )  # fmt: skip

@@ -1,0 +1,187 @@
+"""Stage 3: who really wrote this mail (the contact), and who forwarded it to us.
+
+The forwarded block in a body is only believed when the mail comes from the workspace's own
+people or mailboxes: otherwise any stranger could write "From: ceo@customer.com" in a body and
+choose which contact their mail is filed under.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass, replace
+
+from inbox.inbound.forwarded import ForwardedBlock, find_forwarded_block
+from inbox.inbound.parse import ParsedEmail, addresses
+
+
+@dataclass(frozen=True)
+class ChannelRules:
+    attribute_to_forwarder: bool = False
+    # Addresses whose forwards we believe: agents, the channel's mailbox, known forwarders.
+    trusted_forwarders: frozenset[str] = frozenset()
+    # Our own forwarding address: a Delivered-To naming it is our hop, not a forwarder.
+    forwarding_address: str = ""
+
+
+@dataclass(frozen=True)
+class Attribution:
+    from_email: str
+    from_name: str
+    via: str  # from_header, gmail_forward, outlook_forward, apple_forward, thunderbird_forward,
+    # rfc822, google_groups, auto_forward, forwarder_setting
+    forwarded_by: str = ""
+    warnings: tuple[str, ...] = ()
+    forwarder_note: str = ""
+    text: str | None = None  # the forwarded message's body, when it replaces the outer one
+    html: str | None = None
+    subject: str | None = None
+
+
+_FORWARD_SUBJECT = re.compile(
+    r"^\s*(?:(?:re|aw|sv|antw|odp|r|rif)\s*:\s*)*\[?\s*"
+    r"(?:fwd?|fw|wg|tr|trs|rv|enc|i|doorst|pd|vs|vl|fs|vb|weiterleitung)\s*:",
+    re.IGNORECASE,
+)
+_GROUP_NAME = re.compile(r"^'?(?P<name>.*?)'? via (?P<group>.+)$")
+
+
+def attribute(parsed: ParsedEmail, rules: ChannelRules) -> Attribution:
+    """Decide the contact for a message; pure, so tables of .eml fixtures test it directly."""
+    warnings = list(sender_warnings(parsed))
+    forwarded_by = auto_forwarder(parsed, rules.forwarding_address)
+    if rules.attribute_to_forwarder:
+        return Attribution(
+            parsed.from_email, parsed.from_name, "forwarder_setting", forwarded_by, tuple(warnings)
+        )
+    group = google_groups_sender(parsed)
+    if group is not None:
+        name, email, group_address = group
+        warnings.append(f"Sent via the group {group_address}; the sender is not verified.")
+        return Attribution(email, name, "google_groups", group_address, tuple(warnings))
+    # Headers are the sender's to write: a mailbox only counts as ours when the workspace knows
+    # it (agents, the channel's address, mailboxes that confirmed forwarding to the channel).
+    trusted = rules.trusted_forwarders
+    if parsed.from_email and parsed.from_email in trusted:
+        manual = manual_forward(parsed, tuple(warnings), trusted)
+        if manual is not None:
+            return manual
+    via = "auto_forward" if forwarded_by else "from_header"
+    return Attribution(parsed.from_email, parsed.from_name, via, forwarded_by, tuple(warnings))
+
+
+def sender_warnings(parsed: ParsedEmail) -> list[str]:
+    """Caveats about the From header (RELIABILITY.md rows 35 and 37)."""
+    warnings = []
+    if "@" in parsed.from_name:
+        warnings.append(
+            f"The display name “{parsed.from_name[:100]}” contains an address; "
+            f"the real sender is {parsed.from_email}."
+        )
+    if len(parsed.from_addresses) > 1:
+        warnings.append("The From header names several senders; only the first is used.")
+    return warnings
+
+
+def auto_forwarder(parsed: ParsedEmail, forwarding_address: str = "") -> str:
+    """The mailbox that automatically forwarded the mail to us (Gmail/Outlook rules, aliases).
+
+    Resent-From is RFC 5322's own mark; Gmail writes X-Forwarded-For: <mailbox> <destination>;
+    Delivered-To names each mailbox the mail was delivered to on the way, ours included.
+    """
+    for header in ("resent-from", "x-forwarded-for", "delivered-to"):
+        for value in parsed.header_all(header):
+            found = addresses(value.replace(" ", ", "))
+            if found and found[0][1] not in {parsed.from_email, forwarding_address}:
+                return found[0][1]
+    return ""
+
+
+def google_groups_sender(parsed: ParsedEmail) -> tuple[str, str, str] | None:
+    """(name, address, group) when Google Groups rewrote From to the group (row 26)."""
+    match = _GROUP_NAME.match(parsed.from_name or "")
+    is_group = bool(match) or "googlegroups" in parsed.header("list-id").lower()
+    original = parsed.header("x-original-from") or parsed.header("x-original-sender")
+    if not is_group and not original:
+        return None
+    candidates = addresses(original) if original else []
+    if not candidates and match and parsed.reply_to:
+        candidates = [(match.group("name"), parsed.reply_to[0])]
+    if not candidates or candidates[0][1] == parsed.from_email:
+        return None
+    name, email = candidates[0]
+    return (name or (match.group("name") if match else ""), email, parsed.from_email)
+
+
+def is_forward(parsed: ParsedEmail) -> bool:
+    return bool(_FORWARD_SUBJECT.match(parsed.subject))
+
+
+def manual_forward(
+    parsed: ParsedEmail, warnings: tuple[str, ...], trusted: frozenset[str]
+) -> Attribution | None:
+    """The original sender of a forward: an attached message/rfc822, else the forwarded block."""
+    if parsed.embedded and (is_forward(parsed) or len(parsed.text.strip()) < 2000):
+        inner = parsed.embedded[0]
+        return Attribution(
+            inner.from_email,
+            inner.from_name,
+            "rfc822",
+            parsed.from_email,
+            warnings,
+            forwarder_note=parsed.text.strip(),
+            text=inner.text,
+            html=inner.html,
+            subject=inner.subject,
+        )
+    own = trusted | {parsed.from_email}
+    text = parsed.text if parsed.text.strip() else html_to_text(parsed.html)
+    block = innermost_block(text, own)
+    if block is None and parsed.html and parsed.text.strip():
+        block = innermost_block(html_to_text(parsed.html), own)
+    if block is None or not (is_forward(parsed) or block.is_forward_marker):
+        # An "Original Message" block without a forward subject is quoted history of a reply.
+        return None
+    return Attribution(
+        block.from_email,
+        block.from_name,
+        block.via,
+        parsed.from_email,
+        warnings,
+        forwarder_note=block.note,
+        text=block.body,
+        html="",
+        subject=block.subject or None,
+    )
+
+
+def innermost_block(text: str, own: frozenset[str]) -> ForwardedBlock | None:
+    """The forwarded block naming the writer: a block whose sender is one of our own people
+    (a forward of their own forward) is followed down to the block inside it."""
+    block = find_forwarded_block(text)
+    if block is None:
+        return None
+    outer = block
+    for _ in range(10):
+        if block.from_email not in own:
+            break
+        inner = find_forwarded_block(block.body)
+        if inner is None:
+            break
+        block = inner
+    return replace(block, note=outer.note, is_forward_marker=outer.is_forward_marker)
+
+
+_TAG_BREAK = re.compile(r"<\s*(br|/p|/div|/tr|/h\d|/li|/blockquote)\b[^>]*>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]*>")
+_WHITESPACE = re.compile(r"\s*\n\s*")
+_DROP = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def html_to_text(html: str) -> str:
+    """Good enough plain text of an HTML body to find a forwarded block in it."""
+    if not html:
+        return ""
+    html = _DROP.sub("", html[:500_000])
+    html = _TAG_BREAK.sub("\n", _WHITESPACE.sub(" ", html))  # source newlines mean nothing in HTML
+    return html_lib.unescape(_TAGS.sub("", html)).replace("\xa0", " ")

@@ -1,0 +1,316 @@
+"""Stage 1: raw bytes -> ParsedEmail. Never raises on hostile input: problems become `malformed`.
+
+Parsing uses the compat32 policy (strings in, strings out), which is several times faster than
+policy.default and never raises when a header is read (RELIABILITY.md rows 36, 46); we decode
+encoded words and addresses ourselves, tolerantly.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import suppress
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses
+
+MAX_SUBJECT = 998
+MAX_DEPTH = 50  # RELIABILITY.md row 13: deep nesting is refused, not recursed into.
+MAX_HEADERS = 1000  # row 45
+MAX_PARTS = 500
+EMBEDDED_TYPES = frozenset({"message/rfc822", "message/global", "message/news"})
+CONTROL_PREFIX = "x-helpdesk-"  # row 33: control headers a sender may not set
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+$")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_AFTER_ANGLE = re.compile(r">[^,<]*@")
+_LOOSE_ADDRESS = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)*")
+
+
+@dataclass(frozen=True)
+class ParsedAttachment:
+    filename: str
+    content_type: str
+    payload: bytes
+    content_id: str = ""
+    is_inline: bool = False
+
+
+@dataclass(frozen=True)
+class EmbeddedMessage:
+    """A message/rfc822 part (a forward as attachment), reduced to what attribution needs."""
+
+    from_name: str
+    from_email: str
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class ParsedEmail:
+    headers: dict[str, list[str]]  # lower-cased names, values unfolded, X-Helpdesk-* removed
+    from_name: str = ""
+    from_email: str = ""
+    from_addresses: tuple[str, ...] = ()
+    reply_to: tuple[str, ...] = ()
+    to: str = ""
+    cc: str = ""
+    subject: str = ""
+    message_id: str = ""
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    text: str = ""
+    html: str = ""
+    attachments: tuple[ParsedAttachment, ...] = ()
+    embedded: tuple[EmbeddedMessage, ...] = ()
+    content_type: str = "text/plain"
+    report_texts: tuple[str, ...] = ()  # text of delivery-status / returned-headers parts
+    defects: tuple[str, ...] = ()
+    malformed: str = ""  # why this cannot be processed, in words ("" when it can)
+
+    def header(self, name: str) -> str:
+        values = self.headers.get(name.lower())
+        return values[0] if values else ""
+
+    def header_all(self, name: str) -> list[str]:
+        return self.headers.get(name.lower(), [])
+
+
+def parse(raw: bytes) -> ParsedEmail:
+    """Parse raw MIME; anything that cannot be read yields a ParsedEmail with `malformed` set."""
+    try:
+        # Blank lines before the first header (mbox exports, some relays) would turn every header
+        # into body text; a byte-order mark or binary junk is still refused as malformed.
+        message = message_from_bytes(raw.lstrip(b"\r\n\t "))
+        return _from_message(message)
+    except (RecursionError, MemoryError):
+        return ParsedEmail(headers={}, malformed="The message is nested too deeply to read.")
+    except Exception as error:  # the parse boundary: hostile input must not crash the worker
+        return ParsedEmail(headers={}, malformed=f"The message could not be read ({error!r:.200}).")
+
+
+def _from_message(message: Message) -> ParsedEmail:
+    items = list(message.raw_items())
+    if len(items) > MAX_HEADERS:
+        return ParsedEmail(headers={}, malformed=f"The message has {len(items)} header fields.")
+    headers: dict[str, list[str]] = {}
+    for name, value in items:
+        key = name.strip().lower()
+        if key.startswith(CONTROL_PREFIX):
+            continue
+        headers.setdefault(key, []).append(_unfold(value))
+    defects = [type(defect).__name__ for defect in message.defects]
+    from_values = headers.get("from", [])
+    from_pairs = addresses(", ".join(from_values)) if from_values else []
+    if not from_pairs:
+        # No From: the sender mailbox (RFC 5322 Sender) or, failing that, Reply-To.
+        from_pairs = addresses(_first(headers, "sender") or _first(headers, "reply-to"))
+    if not headers:
+        reason = "The message has no header fields."
+        return ParsedEmail(headers=headers, defects=tuple(defects), malformed=reason)
+    body = _Body()
+    depth_error = body.walk(message)
+    if depth_error:
+        return ParsedEmail(headers=headers, defects=tuple(defects), malformed=depth_error)
+    from_name, from_email = from_pairs[0] if from_pairs else ("", "")
+    return ParsedEmail(
+        headers=headers,
+        from_name=from_name,
+        from_email=from_email,
+        from_addresses=tuple(address for _, address in from_pairs),
+        reply_to=tuple(address for _, address in addresses(_first(headers, "reply-to"))),
+        to=decode(_first(headers, "to"))[:2000],
+        cc=decode(_first(headers, "cc"))[:2000],
+        subject=decode(_first(headers, "subject"))[:MAX_SUBJECT],
+        message_id=_first_message_id(_first(headers, "message-id")),
+        in_reply_to=tuple(_MESSAGE_ID.findall(_first(headers, "in-reply-to")))[:50],
+        references=tuple(_MESSAGE_ID.findall(" ".join(headers.get("references", []))))[-100:],
+        text=body.text,
+        html=body.html,
+        attachments=tuple(body.attachments),
+        embedded=tuple(body.embedded),
+        content_type=_text(message.get_content_type()),
+        report_texts=tuple(body.report_texts),
+        defects=tuple(defects + body.defects),
+    )
+
+
+def _first(headers: dict[str, list[str]], name: str) -> str:
+    values = headers.get(name)
+    return values[0] if values else ""
+
+
+def _first_message_id(value: str) -> str:
+    found = _MESSAGE_ID.search(value)
+    if found:
+        return found.group(0)[:998]
+    value = value.strip()
+    return f"<{value}>"[:998] if value and " " not in value else ""
+
+
+def _unfold(value: object) -> str:
+    if not isinstance(value, str):  # compat32 hands back Header objects for undecodable bytes
+        try:
+            value = str(value)
+        except (LookupError, ValueError, UnicodeError):
+            return ""
+    return _text(re.sub(r"\r?\n[ \t]*", " ", value).strip())
+
+
+def _text(value: str) -> str:
+    """Storable text: raw 8-bit bytes (surrogate escapes) decoded as UTF-8, no NUL characters."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return value.replace("\x00", "")
+
+
+def decode(value: str) -> str:
+    """Decode RFC 2047 encoded words leniently; strip control characters (row 36)."""
+    if not value:
+        return ""
+    value = _text(value)  # raw 8-bit bytes in a header arrive as surrogate escapes
+    if "=?" in value:
+        with suppress(LookupError, ValueError, UnicodeError, AssertionError, TypeError):
+            value = str(make_header(decode_header(value)))
+    return _CONTROLS.sub(" ", value).strip()
+
+
+def addresses(value: str) -> list[tuple[str, str]]:
+    """(display name, lower-case address) pairs from an address header, invalid ones dropped."""
+    if not value:
+        return []
+    value = _CONTROLS.sub(" ", value)
+    unquoted = _QUOTED.sub('""', value)
+    if _AFTER_ANGLE.search(unquoted):
+        # '"a@b" <a@b>@evil' reads as a@b to a lenient parser but is not an address at all
+        # (CVE-2023-27043; this Python lacks getaddresses(strict=True)).
+        return []
+    try:
+        pairs = getaddresses([value])
+    except (ValueError, TypeError, IndexError):
+        return []
+    result = []
+    for name, address in pairs:
+        address = address.strip().lower()
+        if _ADDRESS.match(address):
+            result.append((decode(name).strip().strip('"').strip(), address))
+    if not result:
+        # Unquoted junk like "Big Bug bb@bug.com" or "a@x b@y": salvage the bare addresses.
+        result = [("", found.lower()) for found in _LOOSE_ADDRESS.findall(unquoted)]
+    return result
+
+
+def payload_text(part: Message) -> str:
+    """A text part's content as str, whatever its charset claims (row 46: never LookupError)."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, "replace").replace("\x00", "")
+    except (LookupError, ValueError):
+        return payload.decode("utf-8", "replace").replace("\x00", "")
+
+
+@dataclass
+class _Body:
+    text: str = ""
+    html: str = ""
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+    embedded: list[EmbeddedMessage] = field(default_factory=list)
+    report_texts: list[str] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+
+    def walk(self, root: Message) -> str:
+        """Visit parts iteratively (no recursion, so nesting depth cannot blow the stack)."""
+        stack: list[tuple[Message, int]] = [(root, 0)]
+        seen = 0
+        while stack:
+            part, depth = stack.pop()
+            seen += 1
+            if depth > MAX_DEPTH:
+                return f"The message is nested more than {MAX_DEPTH} levels deep."
+            if seen > MAX_PARTS:
+                return f"The message has more than {MAX_PARTS} parts."
+            if part is not root:
+                self.defects.extend(type(defect).__name__ for defect in part.defects)
+            content_type = part.get_content_type()
+            if content_type in EMBEDDED_TYPES and part is not root:
+                self._embedded(part, depth, stack)
+                continue
+            if part.is_multipart():
+                children = part.get_payload()
+                if isinstance(children, list):
+                    stack.extend(
+                        (child, depth + 1)
+                        for child in reversed(children)
+                        if isinstance(child, Message)
+                    )
+                continue
+            self._leaf(part, content_type)
+        return ""
+
+    def _embedded(self, part: Message, depth: int, stack: list[tuple[Message, int]]) -> None:
+        inner = part.get_payload()
+        if isinstance(inner, str) and part.get_content_type() != "message/rfc822":
+            # compat32 only parses message/rfc822 as a message; message/global and message/news
+            # (RFC 6532, old Netscape forwards) hold one too.
+            inner = [message_from_bytes(inner.encode("utf-8", "surrogateescape"))]
+        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+            message = inner[0]
+            pairs = addresses(str(message.get("From", "") or ""))
+            inner_body = _Body()
+            if inner_body.walk(message):
+                inner_body = _Body()  # unreadable inside: keep who sent it, not its body
+            if pairs:
+                self.embedded.append(
+                    EmbeddedMessage(
+                        from_name=pairs[0][0],
+                        from_email=pairs[0][1],
+                        subject=decode(_unfold(message.get("Subject", "") or ""))[:MAX_SUBJECT],
+                        text=inner_body.text,
+                        html=inner_body.html,
+                    )
+                )
+                self.attachments.extend(inner_body.attachments)
+                return
+        payload = part.as_bytes() if not isinstance(inner, str) else inner.encode()
+        self.attachments.append(ParsedAttachment("forwarded.eml", "message/rfc822", payload))
+
+    def _leaf(self, part: Message, content_type: str) -> None:
+        disposition = _unfold(part.get("Content-Disposition", "")).split(";")[0].strip().lower()
+        filename = decode(_unfold(part.get_filename("") or ""))
+        if content_type in {"message/delivery-status", "text/rfc822-headers"}:
+            self.report_texts.append(payload_text(part) or str(part.get_payload()))
+            return
+        is_body = disposition != "attachment" and not filename
+        if is_body and content_type == "text/plain" and not self.text:
+            self.text = payload_text(part)
+            return
+        if is_body and content_type == "text/html" and not self.html:
+            self.html = payload_text(part)
+            return
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            return
+        content_id = _unfold(part.get("Content-ID", "")).strip().strip("<>")
+        self.attachments.append(
+            ParsedAttachment(
+                filename=(filename or _default_name(content_type))[:255],
+                content_type=_text(content_type)[:255],
+                payload=payload,
+                content_id=content_id[:255],
+                is_inline=disposition == "inline"
+                or bool(content_id and disposition != "attachment"),
+            )
+        )
+
+
+def _default_name(content_type: str) -> str:
+    return "attachment." + (content_type.split("/")[-1][:10] or "bin")

@@ -1,0 +1,353 @@
+"""Writes of the inbound pipeline: applying a Decision, recording a refusal, blocking a sender.
+
+Called by `inbox.inbound.pipeline` inside its transaction (the ledger row is locked there).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from channels_cfg.models import EmailChannel
+from helpdesk.models import Agent
+from inbox.inbound.attribute import Attribution
+from inbox.inbound.parse import ParsedEmail
+from inbox.inbound.sanitize import rewrite_cids, sanitize
+from inbox.inbound.validate import Rejection
+from inbox.loop import LOOP_HEADER, loop_header_value
+from inbox.models import Attachment, BlockedSender, Contact, InboundEmail, Message, Thread, Ticket
+
+
+@dataclass(frozen=True)
+class Content:
+    """What the stored message shows: the forwarded message when attribution found one."""
+
+    subject: str
+    text: str
+    html: str
+    digest: str
+
+
+def content_for(parsed: ParsedEmail, attribution: Attribution) -> Content:
+    text = attribution.text if attribution.text is not None else parsed.text
+    html = attribution.html if attribution.html is not None else parsed.html
+    subject = parsed.subject
+    # Everything the sender wrote, attachments included: the same Message-ID with any other
+    # content is a different message (RELIABILITY.md row 11), not a retry.
+    hasher = hashlib.sha256()
+    for part in (subject, parsed.text.strip(), parsed.html.strip()):
+        hasher.update(part.encode("utf-8", "replace") + b"\0")
+    for embedded in parsed.embedded:
+        hasher.update(
+            f"{embedded.from_email}\0{embedded.text}\0{embedded.html}\0".encode("utf-8", "replace")
+        )
+    for attachment in parsed.attachments:
+        hasher.update(attachment.filename.encode("utf-8", "replace") + b"\0" + attachment.payload)
+    digest = hasher.hexdigest()
+    return Content(subject[:998], text, html, digest)
+
+
+def inbound_record_rejection(
+    *,
+    row: InboundEmail,
+    rejection: Rejection,
+    parsed: ParsedEmail,
+    channel: EmailChannel | None,
+    now: datetime,
+) -> None:
+    """Mark the ledger row rejected with its reason (the message itself stays stored)."""
+    row.status = InboundEmail.Status.REJECTED
+    row.reason_code, row.reason_detail = rejection.code, rejection.sentence
+    _fill_row(row, parsed, channel, now)
+
+
+def inbound_record_outcome(
+    *,
+    row: InboundEmail,
+    status: str,
+    detail: str,
+    parsed: ParsedEmail,
+    channel: EmailChannel,
+    now: datetime,
+) -> None:
+    row.status, row.reason_code, row.reason_detail = status, "", detail
+    if status == InboundEmail.Status.DUPLICATE:
+        row.reason_code = "duplicate"
+    _fill_row(row, parsed, channel, now)
+
+
+def _fill_row(
+    row: InboundEmail, parsed: ParsedEmail, channel: EmailChannel | None, now: datetime
+) -> None:
+    row.from_header = (parsed.header("from") or parsed.from_email)[:998]
+    row.subject = parsed.subject[:998]
+    row.processed_at = now
+    if channel is not None:
+        row.channel, row.workspace_id = channel, channel.workspace_id
+    row.save(
+        update_fields=[
+            "status", "reason_code", "reason_detail", "from_header", "subject",
+            "processed_at", "channel", "workspace",
+        ]
+    )  # fmt: skip
+
+
+def contact_upsert(*, workspace_id: int, email: str, name: str) -> Contact | None:
+    """The workspace's contact for this address (created if new; its name filled when unknown)."""
+    if not email:
+        return None
+    email = email.lower()[:320]
+    found = (
+        Contact.objects.annotate(lower_email=Lower("email"))
+        .filter(workspace_id=workspace_id, lower_email=email)
+        .first()
+    )
+    if found is None:
+        try:
+            with transaction.atomic():
+                return Contact.objects.create(
+                    workspace_id=workspace_id, email=email, name=name[:255]
+                )
+        except IntegrityError:  # another worker created it meanwhile
+            found = Contact.objects.annotate(lower_email=Lower("email")).get(
+                workspace_id=workspace_id, lower_email=email
+            )
+    if name and not found.name:
+        found.name = name[:255]
+        found.save(update_fields=["name"])
+    return found
+
+
+def message_store(
+    *,
+    row: InboundEmail,
+    thread: Thread,
+    parsed: ParsedEmail,
+    attribution: Attribution,
+    content: Content,
+    is_auto_reply: bool,
+    is_bounce: bool,
+    bounce_of: Message | None,
+    now: datetime,
+) -> Message:
+    """Store the inbound message, its attachments in Django storage, and its sanitized HTML."""
+    html = sanitize(content.html)
+    message = Message.objects.create(
+        workspace_id=thread.workspace_id,
+        thread=thread,
+        direction=Message.Direction.IN,
+        message_id=parsed.message_id,
+        in_reply_to=" ".join(parsed.in_reply_to)[:998],
+        references=" ".join(parsed.references),
+        from_email=attribution.from_email[:320],
+        from_name=attribution.from_name[:255],
+        forwarded_by=attribution.forwarded_by[:320],
+        attributed_via=attribution.via,
+        sender_warnings=list(attribution.warnings),
+        forwarder_note=attribution.forwarder_note[:100_000],
+        to=parsed.to,
+        cc=parsed.cc,
+        subject=content.subject,
+        text=content.text,
+        html=html,
+        is_auto_reply=is_auto_reply,
+        is_bounce=is_bounce,
+        bounce_of=bounce_of,
+        content_digest=content.digest,
+        inbound=row,
+        created_at=now,
+    )
+    if parsed.attachments:
+        _store_attachments(message, parsed, html)
+    return message
+
+
+def _store_attachments(message: Message, parsed: ParsedEmail, html: str) -> None:
+    attachments = []
+    for part in parsed.attachments:
+        attachment = Attachment(
+            message=message,
+            filename=part.filename,
+            content_type=part.content_type,
+            size=len(part.payload),
+            content_id=part.content_id,
+            is_inline=part.is_inline,
+        )
+        attachment.file.save(part.filename, ContentFile(part.payload), save=False)
+        attachments.append(attachment)
+    created = Attachment.objects.bulk_create(attachments)
+    if "cid:" in html:
+        urls = {
+            a.content_id.lower(): reverse("inbox:attachment", args=[a.pk])
+            for a in created
+            if a.content_id and a.pk
+        }
+        if not all(a.pk for a in created):  # backends that do not return ids on bulk insert
+            urls = {
+                a.content_id.lower(): reverse("inbox:attachment", args=[a.pk])
+                for a in message.attachments.exclude(content_id="")
+            }
+        message.html = rewrite_cids(html, urls)
+        message.save(update_fields=["html"])
+
+
+def thread_create(
+    *,
+    channel: EmailChannel,
+    contact: Contact | None,
+    subject: str,
+    snippet: str,
+    kind: str = Thread.Kind.CONVERSATION,
+    now: datetime,
+) -> Thread:
+    return Thread.objects.create(
+        workspace_id=channel.workspace_id,
+        channel=channel,
+        contact=contact,
+        subject=subject[:998],
+        snippet=snippet[:200],
+        kind=kind,
+        last_message_at=now,
+        message_count=1,
+    )
+
+
+def thread_touch(*, thread_id: int, reopen: bool, snippet: str, now: datetime) -> Thread:
+    """A new message arrived on the thread: count it, move it up, reopen it if asked."""
+    thread = Thread.objects.select_for_update().get(pk=thread_id)
+    thread.message_count += 1
+    thread.last_message_at = max(thread.last_message_at, now)
+    thread.snippet = snippet[:200]
+    if reopen:
+        thread.status = Thread.Status.OPEN
+    thread.save(update_fields=["message_count", "last_message_at", "snippet", "status"])
+    return thread
+
+
+def ticket_create_for(*, thread: Thread, channel: EmailChannel, subject: str) -> Ticket:
+    """A ticket named by the subject, with the channel's default properties."""
+    return Ticket.objects.create(
+        thread=thread,
+        name=(subject or "(no subject)")[:998],
+        pipeline=channel.ticket_pipeline,
+        status=channel.ticket_status,
+        priority=channel.ticket_priority,
+        category=channel.ticket_category,
+        owner_id=thread.assignee_id,
+    )
+
+
+def next_in_rotation(candidate_ids: list[int], last_id: int | None) -> int | None:
+    """Round robin: the first candidate after the last one served (by id), wrapping around."""
+    if not candidate_ids:
+        return None
+    ordered = sorted(set(candidate_ids))
+    if last_id is None:
+        return ordered[0]
+    return next((cid for cid in ordered if cid > last_id), ordered[0])
+
+
+def thread_auto_assign(*, thread: Thread, channel: EmailChannel, contact: Contact | None) -> None:
+    """Assign a new thread per the channel's rule; the rotation cursor is shared by all workers."""
+    if channel.assign_mode == EmailChannel.AssignMode.CONTACT_OWNER:
+        _assign_contact_owner(thread, channel, contact)
+        return
+    locked = EmailChannel.objects.select_for_update().get(pk=channel.pk)
+    user_ids = set(locked.assign_users.values_list("pk", flat=True))
+    user_ids.update(locked.assign_teams.values_list("members__pk", flat=True))
+    user_ids.discard(None)  # type: ignore[arg-type]
+    available = list(
+        Agent.objects.filter(
+            workspace_id=channel.workspace_id,
+            user_id__in=user_ids,
+            availability=Agent.Availability.AVAILABLE,
+            user__is_active=True,
+        ).values_list("user_id", flat=True)
+    )
+    chosen = next_in_rotation(available, locked.round_robin_last_user_id)
+    if chosen is None:
+        return
+    locked.round_robin_last_user_id = chosen
+    locked.save(update_fields=["round_robin_last_user_id"])
+    Thread.objects.filter(pk=thread.pk).update(assignee_id=chosen)
+    thread.assignee_id = chosen
+
+
+def _assign_contact_owner(thread: Thread, channel: EmailChannel, contact: Contact | None) -> None:
+    if contact is None or contact.owner_id is None:
+        return
+    agent = (
+        Agent.objects.select_related("user")
+        .filter(workspace_id=channel.workspace_id, user_id=contact.owner_id, user__is_active=True)
+        .first()
+    )
+    if agent is None:
+        return
+    Thread.objects.filter(pk=thread.pk).update(assignee_id=agent.user_id)
+    thread.assignee_id = agent.user_id
+    if agent.availability == Agent.Availability.AWAY and agent.user.email:
+        url = settings.SITE_URL + reverse("inbox:thread", args=[thread.pk])
+        email = EmailMessage(
+            subject=f"New conversation while you are away: {thread.subject or '(no subject)'}"[
+                :200
+            ],
+            body=(
+                f"{contact} wrote to {channel.company_name or channel.name}. The conversation is "
+                f"assigned to you as the contact's owner:\n\n{url}\n"
+            ),
+            to=[agent.user.email],
+            headers={LOOP_HEADER: loop_header_value(), "Auto-Submitted": "auto-generated"},
+        )
+        transaction.on_commit(lambda: email.send(fail_silently=True))
+
+
+def outbound_mark_bounced(*, message: Message, detail: str) -> None:
+    Message.objects.filter(pk=message.pk).update(
+        delivery_status=Message.DeliveryStatus.FAILED, delivery_error=detail[:2000]
+    )
+
+
+def blocked_sender_add(
+    *, workspace_id: int, value: str, created_by_id: int | None
+) -> BlockedSender:
+    """Block an address or a domain (idempotent, case-insensitive)."""
+    value = value.strip().lower()
+    existing = (
+        BlockedSender.objects.annotate(lower_value=Lower("value"))
+        .filter(workspace_id=workspace_id, lower_value=value)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    return BlockedSender.objects.create(
+        workspace_id=workspace_id, value=value, created_by_id=created_by_id
+    )
+
+
+def inbound_process_anyway(*, row: InboundEmail) -> None:
+    """Rerun the pipeline on a rejected row, skipping the check that refused it."""
+    with transaction.atomic():
+        locked = InboundEmail.objects.select_for_update().get(pk=row.pk)
+        if locked.status != InboundEmail.Status.REJECTED:
+            return
+        skip = [*locked.skip_checks, locked.reason_code]
+        locked.skip_checks = sorted(set(skip))
+        locked.status = InboundEmail.Status.RECEIVED
+        locked.save(update_fields=["skip_checks", "status"])
+        transaction.on_commit(lambda: _queue_processing(locked.pk))
+
+
+def _queue_processing(inbound_email_id: int) -> None:
+    # Intake owns the task (inbox.inbound_tasks.process_inbound); imported late so that this
+    # module does not depend on the task module at import time.
+    from inbox import inbound_tasks
+
+    inbound_tasks.process_inbound.delay(inbound_email_id)  # type: ignore[attr-defined]

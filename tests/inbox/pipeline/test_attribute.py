@@ -1,0 +1,112 @@
+"""Attribution: the contact is who really wrote the mail (pure stage, .eml fixtures)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inbox.inbound.attribute import ChannelRules, attribute
+from inbox.inbound.parse import parse
+from tests.inbox.pipeline.conftest import fixture_bytes
+
+AGENTS = ChannelRules(trusted_forwarders=frozenset({"agent@acme.example"}))
+
+
+@pytest.mark.parametrize(
+    ("fixture", "sender", "via"),
+    [
+        ("gmail_forward.eml", "olga@client.example", "gmail_forward"),
+        ("outlook_forward_de.eml", "hans@kunde.example", "outlook_forward"),
+        ("outlook_forward_html_fr.eml", "julie@client.example", "outlook_forward"),
+        ("apple_forward_quoted.eml", "wendy@widgets.example", "apple_forward"),
+        ("thunderbird_forward.eml", "tom@tester.example", "thunderbird_forward"),
+        ("rfc822_forward.eml", "rita@refund.example", "rfc822"),
+    ],
+)
+def test_manual_forward_by_an_agent_is_attributed_to_the_original_sender(fixture, sender, via):
+    result = attribute(parse(fixture_bytes(fixture)), AGENTS)
+    assert (result.from_email, result.via) == (sender, via)
+    assert result.forwarded_by == "agent@acme.example"
+
+
+def test_forwarder_note_is_kept_and_the_forwarded_body_is_shown():
+    result = attribute(parse(fixture_bytes("gmail_forward.eml")), AGENTS)
+    assert result.forwarder_note == "Can you handle this one?"
+    assert result.text is not None and result.text.strip() == "Why was I charged twice?"
+    assert result.subject == "Invoice question"
+
+
+def test_outlook_mailto_wins_over_display_text():
+    raw = fixture_bytes("outlook_forward_de.eml").replace(
+        b"Von: Hans Kunde [mailto:hans@kunde.example]",
+        b"Von: shop@other.example [mailto:hans@kunde.example]",
+    )
+    assert attribute(parse(raw), AGENTS).from_email == "hans@kunde.example"
+
+
+def test_forward_from_a_stranger_keeps_the_from_header():
+    result = attribute(parse(fixture_bytes("stranger_fake_forward.eml")), AGENTS)
+    assert (result.from_email, result.via) == ("mallory@evil.example", "from_header")
+
+
+def test_attribute_to_forwarder_switches_body_parsing_off():
+    rules = ChannelRules(attribute_to_forwarder=True, trusted_forwarders=AGENTS.trusted_forwarders)
+    result = attribute(parse(fixture_bytes("gmail_forward.eml")), rules)
+    assert (result.from_email, result.via) == ("agent@acme.example", "forwarder_setting")
+
+
+def test_google_groups_mail_is_attributed_to_the_person_marked_via_group():
+    result = attribute(parse(fixture_bytes("google_groups.eml")), ChannelRules())
+    assert (result.from_email, result.via) == ("gina@people.example", "google_groups")
+    assert result.forwarded_by == "sales@acme.example"
+    assert any("via the group" in warning for warning in result.warnings)
+
+
+def test_auto_forwarded_mail_keeps_the_original_from_and_records_the_forwarder():
+    result = attribute(parse(fixture_bytes("auto_forwarded.eml")), ChannelRules())
+    assert (result.from_email, result.via) == ("carla@customer.example", "auto_forward")
+    assert result.forwarded_by == "team@acme.example"
+
+
+def test_forwarding_headers_a_sender_writes_do_not_make_their_forward_trusted():
+    raw = b"X-Forwarded-For: mallory@evil.example support@acme.example\n" + fixture_bytes(
+        "stranger_fake_forward.eml"
+    )
+    assert attribute(parse(raw), ChannelRules()).from_email == "mallory@evil.example"
+
+
+def test_known_forwarding_mailbox_is_trusted_for_manual_forwards():
+    raw = fixture_bytes("gmail_forward.eml").replace(
+        b"From: Agent Smith <agent@acme.example>", b"From: Team <team@acme.example>"
+    )
+    rules = ChannelRules(trusted_forwarders=frozenset({"team@acme.example"}))
+    assert attribute(parse(raw), rules).from_email == "olga@client.example"
+
+
+def test_display_name_containing_an_address_is_a_warning_not_the_sender():
+    result = attribute(parse(fixture_bytes("display_name_spoof.eml")), ChannelRules())
+    assert result.from_email == "x@evil.example"
+    assert any("contains an address" in warning for warning in result.warnings)
+
+
+def test_several_from_addresses_use_the_first_and_warn():
+    result = attribute(parse(fixture_bytes("multiple_from.eml")), ChannelRules())
+    assert result.from_email == "ann@one.example"
+    assert any("several senders" in warning for warning in result.warnings)
+
+
+def test_reply_quoting_an_original_message_block_is_not_a_forward():
+    raw = b"""From: Agent Smith <agent@acme.example>
+Subject: Re: Lieferung
+Content-Type: text/plain
+
+Thanks.
+
+-----Original Message-----
+From: Hans Kunde <hans@kunde.example>
+Sent: Monday
+To: agent@acme.example
+Subject: Lieferung
+
+Where is it?
+"""
+    assert attribute(parse(raw), AGENTS).from_email == "agent@acme.example"
