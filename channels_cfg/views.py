@@ -170,6 +170,11 @@ def _from_step(request: HttpRequest, channel: EmailChannel) -> HttpResponse:
         dialog=dialog,
         tokens=[(token_marker(name), label) for name, label in TOKENS.items()],
         from_address_verified=selectors.is_from_address_verified(channel),
+        # Once the saved custom address is verified there is nothing to verify (until it changes).
+        show_verify_button=not (
+            channel.from_address_mode == EmailChannel.FromAddressMode.CUSTOM
+            and selectors.is_from_address_verified(channel)
+        ),
         verification_pending=selectors.verification_pending_get(channel=channel, now=now),
         domain_verified=selectors.is_sending_domain_verified(
             workspace=channel.workspace, address=channel.custom_from_address

@@ -139,6 +139,9 @@
   function init(root) {
     initSignatureEditor(root);
     promoteOpenDialogs(root);
+    // Which step is on screen and wired up (browser tests wait for this after a swap).
+    const wizard = document.getElementById("wizard");
+    document.documentElement.dataset.wizardStep = wizard ? wizard.dataset.step : "";
   }
 
   document.addEventListener("DOMContentLoaded", () => init(document));
