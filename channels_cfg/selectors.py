@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 
@@ -15,6 +15,9 @@ from channels_cfg.models import (
     SendingDomain,
 )
 from helpdesk.models import Workspace
+
+# Mail within this long after a confirmation may be the confirmation itself (or its retries).
+PENDING_GRACE = timedelta(minutes=5)
 
 
 def from_name_taken(
@@ -69,6 +72,25 @@ def verification_pending_get(
 
 def confirmation_latest_get(channel: EmailChannel) -> ForwardingConfirmation | None:
     return channel.forwarding_confirmations.order_by("-received_at", "-id").first()
+
+
+def confirmation_pending_get(channel: EmailChannel) -> ForwardingConfirmation | None:
+    """The latest provider confirmation, unless forwarding has since been seen to work.
+
+    A test email that came back, or ordinary mail arriving well after the confirmation (the
+    confirmation mail itself also counts as inbound mail), shows the forward is active.
+    """
+    confirmation = confirmation_latest_get(channel)
+    if confirmation is None:
+        return None
+    worked_at = [
+        moment
+        for moment in (channel.test_email_received_at, channel.last_inbound_at)
+        if moment is not None
+    ]
+    if any(moment > confirmation.received_at + PENDING_GRACE for moment in worked_at):
+        return None
+    return confirmation
 
 
 def forwarding_address_taken(*, address: str, exclude_channel_id: int) -> bool:

@@ -87,7 +87,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
     channels = list(selectors.channel_list_for_settings(workspace))
     agent_name = request.agent.full_name  # type: ignore[attr-defined]
     for channel in channels:
-        channel.latest_confirmation = selectors.confirmation_latest_get(channel)  # type: ignore[attr-defined]
+        channel.pending_confirmation = selectors.confirmation_pending_get(channel)  # type: ignore[attr-defined]
         channel.from_line = f"{channel.from_name_for(agent_name)} <{channel.from_address}>"  # type: ignore[attr-defined]
     return render(request, "channels_cfg/channel_list.html", {"channels": channels})
 

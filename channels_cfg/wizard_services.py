@@ -96,6 +96,9 @@ def channel_from_settings_update(
             channel=channel, address__iexact=custom_from_address, verified_at__isnull=False
         ).first()
         channel.from_address_verified_at = earlier.verified_at if earlier else None
+    # A channel named after its company follows a renamed company.
+    if channel.name in ("", channel.company_name) and channel.status != EmailChannel.Status.DRAFT:
+        channel.name = company_name.strip()
     channel.from_name_mode = from_name_mode
     channel.company_name = company_name.strip()
     channel.from_address_mode = from_address_mode

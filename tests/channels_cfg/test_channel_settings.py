@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.test import Client
@@ -9,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels_cfg.models import EmailChannel, ForwardingConfirmation
-from channels_cfg.services import channel_test_email_received
+from channels_cfg.services import channel_mark_inbound, channel_test_email_received
 from inbox import message_ids
 from inbox.loop import LOOP_HEADER
 from tests.channels_cfg.conftest import HTMX
@@ -212,3 +214,45 @@ def test_send_test_email_falls_back_to_the_mailbox_that_asked_to_forward(
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(reverse("channels_cfg:test_email", args=[channel.pk]))
     assert mail.outbox[0].to == ["team@acme.example"]
+
+
+def test_a_confirmation_is_no_longer_pending_once_forwarding_is_seen_working(
+    admin_client: Client, channel
+) -> None:
+    received = timezone.now() - timedelta(hours=1)
+    ForwardingConfirmation.objects.create(
+        channel=channel, provider="gmail", code="555000111", received_at=received
+    )
+    url = reverse("channels_cfg:channel_list")
+    # The confirmation mail itself counts as inbound mail: still pending.
+    channel_mark_inbound(channel_id=channel.pk, at=received + timedelta(seconds=5))
+    assert b"555000111" in admin_client.get(url).content
+    channel_mark_inbound(channel_id=channel.pk, at=received + timedelta(minutes=30))
+    assert b"555000111" not in admin_client.get(url).content
+
+
+def test_a_returned_test_email_also_ends_the_pending_confirmation(
+    admin_client: Client, channel
+) -> None:
+    received = timezone.now() - timedelta(hours=1)
+    ForwardingConfirmation.objects.create(
+        channel=channel, provider="gmail", code="555000222", received_at=received
+    )
+    EmailChannel.objects.filter(pk=channel.pk).update(
+        test_email_received_at=received + timedelta(minutes=10)
+    )
+    assert b"555000222" not in admin_client.get(reverse("channels_cfg:channel_list")).content
+
+
+def test_a_channel_named_after_its_company_follows_a_rename(
+    admin_client: Client, workspace
+) -> None:
+    channel = ForwardingAddressFactory(
+        channel__workspace=workspace, channel__company_name="Old", channel__name="Old"
+    ).channel
+    admin_client.post(
+        reverse("channels_cfg:edit", args=[channel.pk]),
+        {"from_name_mode": "company", "company_name": "New", "from_address_mode": "default"},
+    )
+    channel.refresh_from_db()
+    assert (channel.name, channel.company_name) == ("New", "New")

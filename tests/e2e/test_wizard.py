@@ -327,7 +327,7 @@ def post_to_mailgun(live_server, *, recipient: str, raw: str) -> int:
         }
     ).encode()
     request = urllib.request.Request(
-        f"{live_server.url}/anymail/mailgun/inbound_mime/",
+        f"{live_server.url}/anymail/mailgun/inbound/",
         data=body,
         headers={
             "Authorization": "Basic " + base64.b64encode(WEBHOOK_SECRET.encode()).decode(),
