@@ -1,0 +1,120 @@
+"""Reads for the wizard and the channel settings (more than a one-line filter)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+
+from channels_cfg.addresses import address_domain
+from channels_cfg.models import (
+    EmailChannel,
+    ForwardingAddress,
+    ForwardingConfirmation,
+    FromAddressVerification,
+    SendingDomain,
+)
+from helpdesk.models import Workspace
+
+# Mail within this long after a confirmation may be the confirmation itself (or its retries).
+PENDING_GRACE = timedelta(minutes=5)
+
+
+def from_name_taken(
+    *, workspace_id: int, company_name: str, exclude_channel_id: int | None
+) -> bool:
+    """True if another hosted (non-draft) channel of the workspace already uses this from name."""
+    others = EmailChannel.objects.filter(workspace_id=workspace_id).exclude(
+        status=EmailChannel.Status.DRAFT
+    )
+    if exclude_channel_id is not None:
+        others = others.exclude(pk=exclude_channel_id)
+    return others.filter(company_name__iexact=company_name.strip()).exists()
+
+
+def is_sending_domain_verified(*, workspace: Workspace, address: str) -> bool:
+    """A custom from address is accepted outright on a verified sending domain of a paid plan."""
+    if workspace.plan != Workspace.Plan.PAID or "@" not in address:
+        return False
+    return SendingDomain.objects.filter(
+        workspace=workspace, domain__iexact=address_domain(address), verified=True
+    ).exists()
+
+
+def is_from_address_verified(channel: EmailChannel) -> bool:
+    """May replies go out from the channel's from address?"""
+    if channel.from_address_mode != EmailChannel.FromAddressMode.CUSTOM:
+        return True
+    if not channel.custom_from_address:
+        return False
+    if channel.from_address_verified_at is not None:
+        return True
+    return is_sending_domain_verified(
+        workspace=channel.workspace, address=channel.custom_from_address
+    )
+
+
+def verification_pending_get(
+    *, channel: EmailChannel, now: datetime
+) -> FromAddressVerification | None:
+    """The latest unused, unexpired verification mail for the channel's custom address."""
+    return (
+        FromAddressVerification.objects.filter(
+            channel=channel,
+            address__iexact=channel.custom_from_address,
+            verified_at__isnull=True,
+            expires_at__gt=now,
+        )
+        .order_by("-sent_at")
+        .first()
+    )
+
+
+def confirmation_latest_get(channel: EmailChannel) -> ForwardingConfirmation | None:
+    return channel.forwarding_confirmations.order_by("-received_at", "-id").first()
+
+
+def confirmation_pending_get(channel: EmailChannel) -> ForwardingConfirmation | None:
+    """The latest provider confirmation, unless forwarding has since been seen to work.
+
+    A test email that came back, or ordinary mail arriving well after the confirmation (the
+    confirmation mail itself also counts as inbound mail), shows the forward is active.
+    """
+    confirmation = confirmation_latest_get(channel)
+    if confirmation is None:
+        return None
+    worked_at = [
+        moment
+        for moment in (channel.test_email_received_at, channel.last_inbound_at)
+        if moment is not None
+    ]
+    if any(moment > confirmation.received_at + PENDING_GRACE for moment in worked_at):
+        return None
+    return confirmation
+
+
+def forwarding_address_taken(*, address: str, exclude_channel_id: int) -> bool:
+    return (
+        ForwardingAddress.objects.filter(address=address.lower())
+        .exclude(channel_id=exclude_channel_id)
+        .exists()
+    )
+
+
+def channel_list_for_settings(workspace: Workspace) -> QuerySet[EmailChannel]:
+    """Connected and disconnected channels with their rejected-mail count, for the settings list."""
+    return (
+        EmailChannel.objects.filter(workspace=workspace)
+        .exclude(status=EmailChannel.Status.DRAFT)
+        .select_related("forwarding_address", "workspace")
+        .annotate(
+            rejected_count=Count("inbound_emails", filter=Q(inbound_emails__status="rejected"))
+        )
+        .order_by("name", "id")
+    )
+
+
+def channel_list_drafts(workspace: Workspace) -> QuerySet[EmailChannel]:
+    return EmailChannel.objects.filter(
+        workspace=workspace, status=EmailChannel.Status.DRAFT
+    ).select_related("forwarding_address")
