@@ -82,8 +82,12 @@ def inbox_poll(request: HttpRequest) -> HttpResponse:
     return render(request, "inbox/index.html#thread-list-refresh", _list_context(request))
 
 
-def _thread_context(request: HttpRequest, thread: Thread) -> dict[str, Any]:
+def _thread_context(
+    request: HttpRequest, thread: Thread, agents: list[Agent] | None = None
+) -> dict[str, Any]:
     workspace = request.workspace  # type: ignore[attr-defined]
+    if thread.channel is not None and thread.channel.workspace_id == workspace.pk:
+        thread.channel.workspace = workspace  # already loaded: saves a query per page
     show_images = request.GET.get("images", "")
     message_views = [
         present_message(message, show_images=show_images in {"all", str(message.pk)})
@@ -147,7 +151,8 @@ def _load_thread(request: HttpRequest, pk: int) -> Thread:
 @require_GET
 def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
     thread = _load_thread(request, pk)
-    context = {**_list_context(request), **_thread_context(request, thread)}
+    list_context = _list_context(request)
+    context = {**list_context, **_thread_context(request, thread, list_context["agents"])}
     services.thread_mark_read(thread=thread, user_id=int(request.user.pk or 0), at=timezone.now())
     return render(request, "inbox/thread.html", context)
 

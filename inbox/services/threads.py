@@ -146,19 +146,17 @@ def ticket_update(*, thread: Thread, changes: dict[str, str], owner: Agent | Non
 
 
 def thread_mark_read(*, thread: Thread, user_id: int, at: datetime) -> None:
-    """Remember that this agent has seen the thread up to `at` (never moves backwards)."""
-    moment = max(at, thread.last_message_at)
-    updated = ThreadReadState.objects.filter(thread_id=thread.pk, user_id=user_id).update(
-        last_read_at=moment
+    """Remember that this agent has seen the thread up to `at` (one upsert)."""
+    ThreadReadState.objects.bulk_create(
+        [
+            ThreadReadState(
+                thread_id=thread.pk, user_id=user_id, last_read_at=max(at, thread.last_message_at)
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["thread", "user"],
+        update_fields=["last_read_at"],
     )
-    if not updated:
-        try:
-            with transaction.atomic():
-                ThreadReadState.objects.create(
-                    thread_id=thread.pk, user_id=user_id, last_read_at=moment
-                )
-        except IntegrityError:
-            pass
 
 
 def agent_set_availability(*, agent: Agent, availability: str) -> Agent:
