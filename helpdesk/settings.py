@@ -217,3 +217,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- The agents' inbox (issue 5) --------------------------------------------------------------
+# The most a reply's attachments may weigh together (the composer refuses more).
+INBOX_MAX_ATTACHMENTS_BYTES = env_int("INBOX_MAX_ATTACHMENTS_BYTES", 10 * 1024 * 1024)
+# --- end of the agents' inbox -----------------------------------------------------------------

@@ -91,14 +91,20 @@ def present_attachment(attachment: Attachment) -> AttachmentView:
 
 def present_message(message: Message, *, show_images: bool = False) -> MessageView:
     kind, label = _kind(message)
-    attachments = list(message.attachments.all())
+    # Lists prefetched by the selector (to_attr), else the related managers.
+    attachments = getattr(message, "attachment_list", None)
+    if attachments is None:
+        attachments = list(message.attachments.all())
     body = (
         render_html_body(message.html, attachments=attachments, show_images=show_images)
         if message.html.strip()
         else None
     )
     status = message.delivery_status
-    bounces = list(message.bounces.all()) if message.direction == Message.Direction.OUT else []
+    bounces: list[Message] = []
+    if message.direction == Message.Direction.OUT:
+        prefetched = getattr(message, "bounce_list", None)
+        bounces = list(prefetched if prefetched is not None else message.bounces.all())
     error = message.delivery_error
     if bounces and status != Message.DeliveryStatus.FAILED:
         # A bounce reports the reply undeliverable even though the ESP accepted it.

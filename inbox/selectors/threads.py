@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from helpdesk.models import Agent, Workspace
@@ -199,9 +199,12 @@ def thread_messages(*, thread: Thread, after_id: int = 0) -> list[Message]:
     queryset = Message.objects.filter(thread_id=thread.pk, workspace_id=thread.workspace_id)
     if after_id:
         queryset = queryset.filter(id__gt=after_id)
-    messages = list(
+    messages: list[Message] = list(
         queryset.select_related("sent_by", "bounce_of")
-        .prefetch_related("attachments", "bounces")
+        .prefetch_related(
+            Prefetch("attachments", to_attr="attachment_list"),
+            Prefetch("bounces", to_attr="bounce_list"),
+        )
         .order_by("created_at", "id")
     )
     return messages
