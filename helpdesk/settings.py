@@ -246,3 +246,7 @@ INBOUND_TRUSTED_ARC_SEALERS = env_list(
     "INBOUND_TRUSTED_ARC_SEALERS", ["google.com", "microsoft.com", "outlook.com", "icloud.com"]
 )
 # --- end inbound pipeline --------------------------------------------------------------------
+# --- The agents' inbox (issue 5) --------------------------------------------------------------
+# The most a reply's attachments may weigh together (the composer refuses more).
+INBOX_MAX_ATTACHMENTS_BYTES = env_int("INBOX_MAX_ATTACHMENTS_BYTES", 10 * 1024 * 1024)
+# --- end of the agents' inbox -----------------------------------------------------------------

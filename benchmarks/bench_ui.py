@@ -1,0 +1,480 @@
+"""`make bench-ui`: the agents' inbox at a million messages.
+
+Seeds one workspace in PostgreSQL with BENCH_THREADS threads (100,000) and BENCH_MESSAGES
+messages (1,000,000) using COPY, with a progress bar, then requests each inbox page through
+Django's test client and prints p50/p95 server time and the query count: every list view (first
+page and a deep page), a thread with 50 messages, a search, and the poll. The goal is p95 under
+100 ms and a query count that does not depend on the data size.
+
+BENCH_KEEP=1 reuses an already seeded workspace; BENCH_RUNS sets the requests per page.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Production mode (cached templates, no query log): the numbers an install would see.
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "bench-ui-" + os.urandom(16).hex())
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from channels_cfg.models import EmailChannel  # noqa: E402
+from helpdesk.models import Agent, Workspace  # noqa: E402
+from inbox.models import Contact, Message, Thread, Ticket  # noqa: E402
+from inbox.selectors.threads import encode_cursor  # noqa: E402
+
+THREADS = int(os.environ.get("BENCH_THREADS", "100000"))
+MESSAGES = int(os.environ.get("BENCH_MESSAGES", "1000000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "30"))
+KEEP = os.environ.get("BENCH_KEEP", "") == "1"
+SUBDOMAIN = "bench-ui"
+AGENTS = 20
+CONTACTS = THREADS // 4
+BIG_THREAD_MESSAGES = 50
+GOAL_MS = 100.0
+
+WORDS = [
+    "invoice",
+    "order",
+    "refund",
+    "printer",
+    "login",
+    "password",
+    "shipping",
+    "delivery",
+    "account",
+    "upgrade",
+    "billing",
+    "error",
+    "crash",
+    "export",
+    "report",
+    "feature",
+    "question",
+    "urgent",
+    "broken",
+    "missing",
+    "late",
+    "damaged",
+]
+FIRST = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Barbara",
+    "Ken",
+    "Margaret",
+    "Dennis",
+    "Radia",
+    "Edsger",
+    "Frances",
+    "John",
+]
+LAST = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Liskov",
+    "Thompson",
+    "Hamilton",
+    "Ritchie",
+    "Perlman",
+    "Dijkstra",
+]
+
+
+def progress(label: str, done: int, total: int) -> None:
+    width = 40
+    filled = int(width * done / max(total, 1))
+    bar = "#" * filled + "-" * (width - filled)
+    sys.stderr.write(f"\r{label:<10} [{bar}] {done:>9,}/{total:,}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def next_id(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")  # noqa: S608
+        return int(cursor.fetchone()[0])
+
+
+def reset_sequence(table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+        )
+
+
+def copy_rows(
+    table: str, columns: list[str], rows: Iterator[tuple], total: int, label: str
+) -> None:
+    """COPY rows into a table (psycopg 3), drawing progress every 1% of the rows."""
+    step = max(total // 100, 1)
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    raw = connection.connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+        for index, row in enumerate(rows, 1):
+            copy.write_row(row)
+            if index % step == 0:
+                progress(label, index, total)
+    progress(label, total, total)
+
+
+def drop_old_workspace() -> None:
+    workspace = Workspace.objects.filter(subdomain=SUBDOMAIN).first()
+    if workspace is None:
+        return
+    print("removing the previous bench workspace ...", file=sys.stderr)
+    with connection.cursor() as cursor:
+        for table, column in (
+            ("inbox_ticket", "thread_id IN (SELECT id FROM inbox_thread WHERE workspace_id = %s)"),
+            (
+                "inbox_threadreadstate",
+                "thread_id IN (SELECT id FROM inbox_thread WHERE workspace_id = %s)",
+            ),
+            ("inbox_message", "workspace_id = %s"),
+            ("inbox_thread", "workspace_id = %s"),
+            ("inbox_contact", "workspace_id = %s"),
+        ):
+            cursor.execute(f"DELETE FROM {table} WHERE {column}", [workspace.pk])  # noqa: S608
+    users = list(Agent.objects.filter(workspace=workspace).values_list("user_id", flat=True))
+    workspace.delete()
+    get_user_model().objects.filter(pk__in=users).delete()
+
+
+def seed() -> Workspace:
+    rng = random.Random(5)
+    drop_old_workspace()
+    workspace = Workspace.objects.create(
+        name="Bench", company_name="Bench Inc", subdomain=SUBDOMAIN, plan=Workspace.Plan.PAID
+    )
+    User = get_user_model()
+    agents = []
+    for index in range(AGENTS):
+        user = User.objects.create_user(
+            username=f"bench-ui-{index}",
+            password=None,
+            first_name=rng.choice(FIRST),
+            last_name=rng.choice(LAST),
+        )
+        role = Agent.Role.ADMIN if index == 0 else Agent.Role.AGENT
+        agents.append(Agent.objects.create(user=user, workspace=workspace, role=role))
+    channel = EmailChannel.objects.create(
+        workspace=workspace,
+        name="Support",
+        company_name="Bench Inc",
+        status=EmailChannel.Status.CONNECTED,
+        signature_html="<p>{{full_name}}</p>",
+    )
+    now = datetime.now(UTC)
+
+    contact_base = next_id("inbox_contact")
+    copy_rows(
+        "inbox_contact",
+        ["id", "workspace_id", "email", "name", "created_at"],
+        (
+            (
+                contact_base + n,
+                workspace.pk,
+                f"customer{n}@example{n % 700}.com",
+                f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                now,
+            )
+            for n in range(CONTACTS)
+        ),
+        CONTACTS,
+        "contacts",
+    )
+    reset_sequence("inbox_contact")
+
+    # Thread i gets `per_thread[i]` messages; thread 0 is the 50-message thread.
+    remaining = MESSAGES - BIG_THREAD_MESSAGES
+    per_thread = [BIG_THREAD_MESSAGES] + [remaining // (THREADS - 1)] * (THREADS - 1)
+    for index in range(remaining - sum(per_thread[1:])):
+        per_thread[1 + index] += 1
+    thread_base = next_id("inbox_thread")
+    last_at = [now - timedelta(minutes=i * 7 + rng.randint(0, 6)) for i in range(THREADS)]
+    user_ids = [agent.user_id for agent in agents]
+
+    def thread_rows() -> Iterator[tuple]:
+        for i in range(THREADS):
+            closed = i > THREADS * 0.3 and rng.random() < 0.8
+            assignee = None if rng.random() < 0.3 else rng.choice(user_ids)
+            subject = f"{rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} #{i}"
+            yield (
+                thread_base + i,
+                workspace.pk,
+                channel.pk,
+                contact_base + (i % CONTACTS),
+                subject,
+                f"Hello, about my {rng.choice(WORDS)} ...",
+                "closed" if closed else "open",
+                "conversation",
+                False,
+                assignee,
+                None,
+                per_thread[i],
+                last_at[i],
+                last_at[i],
+            )
+
+    copy_rows(
+        "inbox_thread",
+        [
+            "id",
+            "workspace_id",
+            "channel_id",
+            "contact_id",
+            "subject",
+            "snippet",
+            "status",
+            "kind",
+            "is_spam",
+            "assignee_id",
+            "assigned_team_id",
+            "message_count",
+            "created_at",
+            "last_message_at",
+        ],
+        thread_rows(),
+        THREADS,
+        "threads",
+    )
+    reset_sequence("inbox_thread")
+
+    copy_rows(
+        "inbox_ticket",
+        [
+            "thread_id",
+            "name",
+            "pipeline",
+            "status",
+            "priority",
+            "category",
+            "owner_id",
+            "created_at",
+        ],
+        (
+            (thread_base + i, "Ticket", "support", "new", "medium", "", None, now)
+            for i in range(THREADS)
+        ),
+        THREADS,
+        "tickets",
+    )
+
+    def message_rows() -> Iterator[tuple]:
+        body = (
+            "Hi team,\nThe thing is broken again since this morning. Can you have a look?\nThanks"
+        )
+        html = "<p>Hi team,</p><p>The thing is <b>broken</b> again.</p>"
+        for i in range(THREADS):
+            thread_id = thread_base + i
+            count = per_thread[i]
+            for m in range(count):
+                outbound = m % 2 == 1
+                created = last_at[i] - timedelta(minutes=(count - m) * 3)
+                yield (
+                    workspace.pk,
+                    thread_id,
+                    "out" if outbound else "in",
+                    f"<bench.{i}.{m}@example.com>",
+                    "",
+                    "",
+                    "support@bench.example" if outbound else f"customer{i % CONTACTS}@example.com",
+                    "",
+                    "",
+                    "",
+                    "[]",
+                    "",
+                    "",
+                    "",
+                    f"Re: thread {i}",
+                    body,
+                    html if m % 3 == 0 else "",
+                    False,
+                    False,
+                    None,
+                    None,
+                    "sent" if outbound else "",
+                    "",
+                    0,
+                    None,
+                    None,
+                    "",
+                    None,
+                    created,
+                )
+
+    copy_rows(
+        "inbox_message",
+        [
+            "workspace_id",
+            "thread_id",
+            "direction",
+            "message_id",
+            "in_reply_to",
+            "references",
+            "from_email",
+            "from_name",
+            "forwarded_by",
+            "attributed_via",
+            "sender_warnings",
+            "forwarder_note",
+            "to",
+            "cc",
+            "subject",
+            "text",
+            "html",
+            "is_auto_reply",
+            "is_bounce",
+            "bounce_of_id",
+            "sent_by_id",
+            "delivery_status",
+            "delivery_error",
+            "delivery_attempts",
+            "sent_at",
+            "send_started_at",
+            "content_digest",
+            "inbound_id",
+            "created_at",
+        ],
+        message_rows(),
+        MESSAGES,
+        "messages",
+    )
+    print("analyzing ...", file=sys.stderr)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ANALYZE inbox_thread; ANALYZE inbox_message; ANALYZE inbox_contact; ANALYZE inbox_ticket"
+        )
+    return workspace
+
+
+def measure(client: Client, url: str) -> tuple[float, float, int]:
+    client.get(url)  # warm: caches and connection
+    times, queries = [], 0
+    for _ in range(RUNS):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code in (200, 204), (url, response.status_code)
+        queries = len(captured.captured_queries)
+    times.sort()
+    p95 = times[max(int(len(times) * 0.95) - 1, 0)]
+    return statistics.median(times), p95, queries
+
+
+def deep_cursor(workspace: Workspace, condition: Callable[[Any], Any], offset: int) -> str:
+    thread = (
+        condition(Thread.objects.filter(workspace=workspace, is_spam=False))
+        .order_by("-last_message_at", "-id")[offset : offset + 1]
+        .first()
+    )
+    return encode_cursor(thread) if thread else ""
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        sys.exit("bench-ui needs PostgreSQL: set DATABASE_URL=postgres://...")
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    workspace = Workspace.objects.filter(subdomain=SUBDOMAIN).first()
+    seeded = (
+        workspace is not None
+        and KEEP
+        and Message.objects.filter(workspace=workspace).count() >= MESSAGES
+    )
+    if not seeded:
+        started = time.perf_counter()
+        workspace = seed()
+        print(f"seeded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    assert workspace is not None
+    agent = (
+        Agent.objects.filter(workspace=workspace, role=Agent.Role.ADMIN)
+        .select_related("user")
+        .first()
+    )
+    assert agent is not None
+    client = Client()
+    client.force_login(agent.user)
+    me = agent.user_id
+    views = {
+        "unassigned": lambda qs: qs.filter(
+            kind="conversation", status="open", assignee__isnull=True
+        ),
+        "mine": lambda qs: qs.filter(kind="conversation", status="open", assignee_id=me),
+        "open": lambda qs: qs.filter(kind="conversation", status="open"),
+        "closed": lambda qs: qs.filter(kind="conversation", status="closed"),
+    }
+    big_thread = (
+        Thread.objects.filter(workspace=workspace, message_count=BIG_THREAD_MESSAGES)
+        .order_by("id")
+        .first()
+    )
+    assert big_thread is not None
+    some_contact = Contact.objects.filter(workspace=workspace).order_by("id")[CONTACTS // 2]
+    stamp = (
+        Message.objects.filter(workspace=workspace).order_by("-id").values_list("id", flat=True)[0]
+    )
+    pages: list[tuple[str, str]] = []
+    for slug, condition in views.items():
+        pages.append((f"list {slug} (first page)", f"/inbox/?view={slug}"))
+        cursor = deep_cursor(workspace, condition, min(2000, THREADS // 10))
+        if cursor:
+            pages.append((f"list {slug} (deep page)", f"/inbox/?view={slug}&cursor={cursor}"))
+    pages += [
+        ("thread with 50 messages", f"/inbox/threads/{big_thread.pk}/"),
+        ("search by address", f"/inbox/?view=closed&q={some_contact.email}"),
+        ("search by subject word", "/inbox/?view=open&q=refund"),
+        ("poll (nothing new)", f"/inbox/poll/?view=open&stamp={stamp}"),
+    ]
+    threads = Thread.objects.filter(workspace=workspace).count()
+    messages = Message.objects.filter(workspace=workspace).count()
+    print(
+        f"\nworkspace: {threads:,} threads, {messages:,} messages, {Ticket.objects.filter(thread__workspace=workspace).count():,} tickets; {RUNS} requests per page\n"
+    )
+    print(f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
+    worst = 0.0
+    for label, url in pages:
+        p50, p95, queries = measure(client, url)
+        worst = max(worst, p95)
+        print(f"{label:<32} {p50:>8.1f} {p95:>8.1f} {queries:>8}")
+    with CaptureQueriesContext(connection):
+        from inbox.selectors.threads import thread_counts
+
+        started = time.perf_counter()
+        thread_counts(workspace=workspace, agent=agent, stamp=-1)
+        cold = (time.perf_counter() - started) * 1000
+    print(f"{'view counts, uncached':<32} {cold:>8.1f} {'':>8} {1:>8}")
+    verdict = "met" if worst < GOAL_MS else "NOT met"
+    print(f"\ngoal p95 < {GOAL_MS:.0f} ms: {verdict} (worst p95 {worst:.1f} ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""What a message looks like on the thread page: plain data for the templates, no queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.template.defaultfilters import filesizeformat
+
+from inbox.models import Attachment, Message
+from inbox.rendering import SANDBOX, RenderedBody, render_html_body
+
+ATTRIBUTION_LABELS = {
+    "from": "the From header",
+    "from_header": "the From header",
+    "forwarded_block": "the forwarded message block",
+    "x_original_from": "X-Original-From",
+    "reply_to": "Reply-To",
+    "group_reply_to": "the group's Reply-To",
+    "forwarder": "the channel's setting (attribute to the forwarder)",
+    "manual": "an agent",
+}
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    pk: int
+    filename: str
+    content_type: str
+    size_label: str
+    is_inline: bool
+
+
+@dataclass
+class MessageView:
+    message: Message
+    kind: str  # "inbound", "outbound", "auto_reply", "bounce"
+    kind_label: str
+    sender_name: str
+    sender_email: str
+    attribution: str
+    body: RenderedBody | None
+    text: str
+    attachments: list[AttachmentView]
+    delivery_status: str
+    delivery_error: str
+    bounces: list[Message] = field(default_factory=list)
+    show_images: bool = False
+    sandbox: str = SANDBOX
+
+    @property
+    def pk(self) -> int:
+        return self.message.pk
+
+    @property
+    def is_sending(self) -> bool:
+        return self.delivery_status == Message.DeliveryStatus.SENDING
+
+    @property
+    def can_retry(self) -> bool:
+        return self.message.delivery_status == Message.DeliveryStatus.FAILED
+
+
+def _kind(message: Message) -> tuple[str, str]:
+    if message.is_bounce:
+        return "bounce", "Bounce"
+    if message.is_auto_reply:
+        return "auto_reply", "Auto-reply"
+    if message.direction == Message.Direction.OUT:
+        return "outbound", "Reply"
+    return "inbound", ""
+
+
+def attribution_line(message: Message) -> str:
+    """'forwarded by X, attributed via Y' for forwarded mail; empty for direct mail."""
+    if not message.forwarded_by:
+        return ""
+    via = ATTRIBUTION_LABELS.get(message.attributed_via, message.attributed_via.replace("_", " "))
+    line = f"forwarded by {message.forwarded_by}"
+    return f"{line}, attributed via {via}" if via else line
+
+
+def present_attachment(attachment: Attachment) -> AttachmentView:
+    return AttachmentView(
+        pk=attachment.pk,
+        filename=attachment.filename or "attachment",
+        content_type=attachment.content_type or "application/octet-stream",
+        size_label=filesizeformat(attachment.size),
+        is_inline=attachment.is_inline,
+    )
+
+
+def present_message(message: Message, *, show_images: bool = False) -> MessageView:
+    kind, label = _kind(message)
+    # Lists prefetched by the selector (to_attr), else the related managers.
+    attachments = getattr(message, "attachment_list", None)
+    if attachments is None:
+        attachments = list(message.attachments.all())
+    body = (
+        render_html_body(message.html, attachments=attachments, show_images=show_images)
+        if message.html.strip()
+        else None
+    )
+    status = message.delivery_status
+    bounces: list[Message] = []
+    if message.direction == Message.Direction.OUT:
+        prefetched = getattr(message, "bounce_list", None)
+        bounces = list(prefetched if prefetched is not None else message.bounces.all())
+    error = message.delivery_error
+    if bounces and status != Message.DeliveryStatus.FAILED:
+        # A bounce reports the reply undeliverable even though the ESP accepted it.
+        status = Message.DeliveryStatus.FAILED
+        error = error or f"Bounced: {bounces[-1].subject or 'delivery failed'}"
+    return MessageView(
+        message=message,
+        kind=kind,
+        kind_label=label,
+        sender_name=message.from_name,
+        sender_email=message.from_email,
+        attribution=attribution_line(message),
+        body=body,
+        text=message.text,
+        attachments=[present_attachment(a) for a in attachments if not a.is_inline or not body],
+        delivery_status=status,
+        delivery_error=error,
+        bounces=bounces,
+        show_images=show_images,
+    )

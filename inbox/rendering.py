@@ -1,0 +1,144 @@
+"""How a mail's HTML is shown to agents: sanitized again at render time, then isolated.
+
+The pipeline already cleans HTML with nh3 on the way in; we clean it once more here (the stored
+copy may come from an older sanitizer), and put the result in the `srcdoc` of an iframe whose
+`sandbox` has neither allow-scripts nor allow-same-origin, under a CSP of `default-src 'none'`
+(RELIABILITY.md rows 39-42). Remote images stay blocked by that CSP until the agent asks for
+them; `cid:` images are replaced by data: URLs of the message's own inline attachments.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import nh3
+
+from inbox.models import Attachment
+
+SANDBOX = "allow-popups allow-popups-to-escape-sandbox"
+# Inline images are embedded into the document; larger ones are left to the attachment list.
+MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024
+INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+_ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) - {"base", "form", "input", "button", "select", "textarea"}
+_ALLOWED_TAGS |= {"font", "center"}
+_ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()
+}
+for _tag in ("p", "div", "span", "td", "th", "tr", "table", "font", "a", "img", "li", "ul", "ol"):
+    _ALLOWED_ATTRIBUTES.setdefault(_tag, set()).update({"style", "align", "width", "height"})
+_ALLOWED_ATTRIBUTES.setdefault("font", set()).update({"color", "size", "face"})
+_ALLOWED_ATTRIBUTES.setdefault("img", set()).update({"src", "alt", "title"})
+# Property names only: nh3 checks names, not values, so nothing that takes url() is allowed
+# (RELIABILITY.md row 40). position / z-index are left out so mail cannot overlay our UI.
+_STYLE_PROPERTIES = {
+    "color",
+    "background-color",
+    "font",
+    "font-family",
+    "font-size",
+    "font-style",
+    "font-weight",
+    "text-align",
+    "text-decoration",
+    "line-height",
+    "margin",
+    "margin-top",
+    "margin-bottom",
+    "margin-left",
+    "margin-right",
+    "padding",
+    "padding-top",
+    "padding-bottom",
+    "padding-left",
+    "padding-right",
+    "border",
+    "border-collapse",
+    "border-color",
+    "border-style",
+    "border-width",
+    "width",
+    "max-width",
+    "height",
+    "vertical-align",
+    "white-space",
+}
+_REMOTE_IMAGE = re.compile(r"<img\b[^>]*\bsrc=\"(?:https?:)?//", re.IGNORECASE)
+_CID_SRC = re.compile(r"src=\"cid:([^\"]+)\"", re.IGNORECASE)
+
+_BASE_STYLE = (
+    "body{margin:0;padding:8px;font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Arial,"
+    "sans-serif;color:#1d2733;overflow-wrap:anywhere}img{max-width:100%;height:auto}"
+    "blockquote{margin:0 0 0 8px;padding-left:8px;border-left:2px solid #dde1e6;color:#5d6b7a}"
+)
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    srcdoc: str
+    has_remote_images: bool
+    estimated_height: int
+
+
+def sanitize_mail_html(value: str) -> str:
+    """Mail HTML reduced to formatting: no script, handlers, forms, base, or url() styles."""
+    return nh3.clean(
+        value or "",
+        tags=_ALLOWED_TAGS,
+        clean_content_tags={"script", "style", "title", "head"},
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "cid", "tel"},
+        filter_style_properties=_STYLE_PROPERTIES,
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def _inline_images(attachments: Iterable[Attachment]) -> dict[str, str]:
+    """content-id -> data: URL of the inline images small enough to embed."""
+    images: dict[str, str] = {}
+    for attachment in attachments:
+        content_id = attachment.content_id.strip().strip("<>")
+        content_type = attachment.content_type.split(";")[0].strip().lower()
+        if not content_id or content_type not in INLINE_IMAGE_TYPES:
+            continue
+        if attachment.size > MAX_INLINE_IMAGE_BYTES or not attachment.file:
+            continue
+        try:
+            with attachment.file.open("rb") as handle:
+                data = handle.read(MAX_INLINE_IMAGE_BYTES + 1)
+        except OSError:
+            continue
+        if len(data) > MAX_INLINE_IMAGE_BYTES:
+            continue
+        images[content_id] = f"data:{content_type};base64,{base64.b64encode(data).decode()}"
+    return images
+
+
+def content_security_policy(*, show_images: bool) -> str:
+    image_sources = "data: https: http:" if show_images else "data:"
+    return f"default-src 'none'; img-src {image_sources}; style-src 'unsafe-inline'; form-action 'none'"
+
+
+def render_html_body(
+    value: str, *, attachments: Iterable[Attachment] = (), show_images: bool = False
+) -> RenderedBody:
+    """The iframe srcdoc document for a mail's HTML body."""
+    body = sanitize_mail_html(value)
+    images = _inline_images(attachments) if "cid:" in body.lower() else {}
+    body = _CID_SRC.sub(lambda match: f'src="{images.get(match[1], "")}"', body)
+    has_remote = bool(_REMOTE_IMAGE.search(body))
+    csp = content_security_policy(show_images=show_images)
+    document = (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(csp)}">'
+        '<base target="_blank">'
+        f"<style>{_BASE_STYLE}</style></head><body>{body}</body></html>"
+    )
+    text_length = len(re.sub(r"<[^>]+>", "", body))
+    lines = body.lower().count("<br") + body.lower().count("<p") + body.lower().count("<tr")
+    height = max(120, min(900, 40 + lines * 22 + text_length // 4))
+    return RenderedBody(srcdoc=document, has_remote_images=has_remote, estimated_height=height)

@@ -1,0 +1,232 @@
+"""Reads behind the agents' inbox: the views and their counts, the list page, a thread page.
+
+Every function takes the workspace and scopes by it; query counts are constant per page
+(the tests assert them), and the list uses keyset pagination on (last_message_at, id) so a deep
+page costs what the first page costs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from helpdesk.models import Agent, Workspace
+from inbox.models import Contact, Message, Thread, ThreadReadState
+
+PAGE_SIZE = 50
+SEARCH_CONTACT_LIMIT = 500
+COUNTS_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class InboxView:
+    slug: str
+    label: str
+    admin_only: bool = False
+
+
+VIEWS = (
+    InboxView("unassigned", "Unassigned"),
+    InboxView("mine", "Assigned to me"),
+    InboxView("open", "All open"),
+    InboxView("closed", "Closed"),
+    InboxView("confirmations", "Forwarding confirmations", admin_only=True),
+)
+VIEW_SLUGS = {view.slug for view in VIEWS}
+DEFAULT_VIEW = "open"
+
+
+def views_for(agent: Agent) -> list[InboxView]:
+    return [view for view in VIEWS if agent.is_admin or not view.admin_only]
+
+
+def _view_condition(slug: str, user_id: int) -> Q:
+    conversation = Q(kind=Thread.Kind.CONVERSATION)
+    open_ = Q(status=Thread.Status.OPEN)
+    return {
+        "unassigned": conversation & open_ & Q(assignee__isnull=True),
+        "mine": conversation & open_ & Q(assignee_id=user_id),
+        "open": conversation & open_,
+        "closed": conversation & Q(status=Thread.Status.CLOSED),
+        "confirmations": Q(kind=Thread.Kind.FORWARDING_CONFIRMATION),
+    }[slug]
+
+
+def _visible(workspace: Workspace) -> QuerySet[Thread]:
+    # Spam is moved out of every view; it stays in the database for the rejected-mail log.
+    return Thread.objects.filter(workspace_id=workspace.pk, is_spam=False)
+
+
+def inbox_stamp(*, workspace: Workspace) -> int:
+    """The newest message id of the workspace: it changes whenever mail arrives or is sent."""
+    stamp = Message.objects.filter(workspace_id=workspace.pk).aggregate(stamp=Max("id"))["stamp"]
+    return int(stamp or 0)
+
+
+def _version_key(workspace_id: int) -> str:
+    return f"inbox:version:{workspace_id}"
+
+
+def inbox_changed(*, workspace_id: int) -> None:
+    """Forget cached counts after an agent action (assignment, close, spam...)."""
+    try:
+        cache.incr(_version_key(workspace_id))
+    except ValueError:
+        cache.set(_version_key(workspace_id), 1, None)
+
+
+def thread_counts(*, workspace: Workspace, agent: Agent, stamp: int) -> dict[str, int]:
+    """Threads per view, one aggregate query, cached until mail arrives or an agent acts."""
+    version = cache.get(_version_key(workspace.pk), 0)
+    key = f"inbox:counts:{workspace.pk}:{agent.user_id}:{stamp}:{version}"
+    counts = cache.get(key)
+    if counts is None:
+        aggregates = {
+            view.slug: Count("id", filter=_view_condition(view.slug, agent.user_id))
+            for view in views_for(agent)
+        }
+        counts = _visible(workspace).aggregate(**aggregates)
+        cache.set(key, counts, COUNTS_CACHE_SECONDS)
+    return counts
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    view: str = DEFAULT_VIEW
+    query: str = ""
+    channel_id: int | None = None
+    # "" any assignee, "none" unassigned, or a user id
+    assignee: str = ""
+    cursor: str = ""
+
+    def as_params(self, **overrides: str | int) -> dict[str, str | int]:
+        params: dict[str, str | int | None] = {
+            "view": self.view,
+            "q": self.query,
+            "channel": self.channel_id or "",
+            "assignee": self.assignee,
+        }
+        params.update(overrides)
+        return {key: value for key, value in params.items() if value not in ("", None)}  # type: ignore[misc]
+
+
+def encode_cursor(thread: Thread) -> str:
+    raw = f"{thread.last_message_at.isoformat()}|{thread.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> tuple[datetime, int] | None:
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        moment, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
+        parsed = parse_datetime(moment)
+        return (parsed, int(pk)) if parsed else None
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+@dataclass
+class ThreadPage:
+    threads: Sequence[Thread]
+    next_cursor: str = ""
+    filters: ListFilters = field(default_factory=ListFilters)
+
+
+def _search(queryset: QuerySet[Thread], workspace: Workspace, query: str) -> QuerySet[Thread]:
+    # Two steps instead of an OR across a join: matching contacts first (trigram index on
+    # PostgreSQL), then threads by subject or by those contacts, which the planner can combine
+    # with a BitmapOr of two indexes.
+    contact_ids = list(
+        Contact.objects.filter(workspace_id=workspace.pk)
+        .filter(Q(email__icontains=query) | Q(name__icontains=query))
+        .values_list("id", flat=True)[:SEARCH_CONTACT_LIMIT]
+    )
+    return queryset.filter(Q(subject__icontains=query) | Q(contact_id__in=contact_ids))
+
+
+def thread_list(*, workspace: Workspace, agent: Agent, filters: ListFilters) -> ThreadPage:
+    """One page of a view, newest first, with the unread flag for this agent."""
+    view = filters.view if filters.view in {v.slug for v in views_for(agent)} else DEFAULT_VIEW
+    queryset = _visible(workspace).filter(_view_condition(view, agent.user_id))
+    if filters.query:
+        queryset = _search(queryset, workspace, filters.query)
+    if filters.channel_id:
+        queryset = queryset.filter(channel_id=filters.channel_id)
+    if filters.assignee == "none":
+        queryset = queryset.filter(assignee__isnull=True)
+    elif filters.assignee.isdigit():
+        queryset = queryset.filter(assignee_id=int(filters.assignee))
+    position = decode_cursor(filters.cursor) if filters.cursor else None
+    if position:
+        moment, pk = position
+        queryset = queryset.filter(
+            Q(last_message_at__lt=moment) | Q(last_message_at=moment, id__lt=pk)
+        )
+    read = ThreadReadState.objects.filter(
+        thread_id=OuterRef("pk"),
+        user_id=agent.user_id,
+        last_read_at__gte=OuterRef("last_message_at"),
+    )
+    rows = list(
+        queryset.select_related("contact", "assignee", "assigned_team", "ticket")
+        .annotate(is_read=Exists(read))
+        .order_by("-last_message_at", "-id")[: PAGE_SIZE + 1]
+    )
+    next_cursor = encode_cursor(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else ""
+    return ThreadPage(threads=rows[:PAGE_SIZE], next_cursor=next_cursor, filters=filters)
+
+
+def thread_get(*, workspace: Workspace, pk: int) -> Thread | None:
+    return (
+        Thread.objects.filter(workspace_id=workspace.pk, pk=pk)
+        .select_related(
+            "contact", "contact__owner", "assignee", "assigned_team", "channel", "ticket"
+        )
+        .first()
+    )
+
+
+def thread_messages(*, thread: Thread, after_id: int = 0) -> list[Message]:
+    """The thread's messages in order, with attachments and the bounces that report on them."""
+    queryset = Message.objects.filter(thread_id=thread.pk, workspace_id=thread.workspace_id)
+    if after_id:
+        queryset = queryset.filter(id__gt=after_id)
+    messages: list[Message] = list(
+        queryset.select_related("sent_by", "bounce_of")
+        .prefetch_related(
+            Prefetch("attachments", to_attr="attachment_list"),
+            Prefetch("bounces", to_attr="bounce_list"),
+        )
+        .order_by("created_at", "id")
+    )
+    return messages
+
+
+def contact_other_threads(*, thread: Thread, limit: int = 10) -> list[Thread]:
+    if thread.contact_id is None:
+        return []
+    return list(
+        Thread.objects.filter(workspace_id=thread.workspace_id, contact_id=thread.contact_id)
+        .exclude(pk=thread.pk)
+        .order_by("-last_message_at")[:limit]
+    )
+
+
+def workspace_agents(*, workspace: Workspace) -> list[Agent]:
+    return list(
+        Agent.objects.filter(workspace_id=workspace.pk)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+
+
+def max_attachment_bytes() -> int:
+    return int(getattr(settings, "INBOX_MAX_ATTACHMENTS_BYTES", 10 * 1024 * 1024))

@@ -1,0 +1,269 @@
+"""Replies: stored at once as an outbound Message ("sending"), then sent by a Celery task.
+
+A send is claimed on the row (state checked, `send_started_at` set in one conditional UPDATE)
+before any byte leaves, and the Message-ID is derived from the row's primary key, so a retry,
+a redelivered task or a double click can never become a second, different mail
+(RELIABILITY.md rows 19 and 21).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import formataddr
+
+import nh3
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from channels_cfg.models import EmailChannel
+from channels_cfg.signature import render_signature, signature_text
+from helpdesk.models import Agent
+from inbox.loop import LOOP_HEADER, loop_header_value
+from inbox.message_ids import make_outbound_message_id
+from inbox.models import Attachment, Message, Thread
+from inbox.selectors.threads import inbox_changed, max_attachment_bytes
+
+logger = logging.getLogger(__name__)
+
+COMPOSER_TAGS = {
+    "p",
+    "br",
+    "div",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "blockquote",
+}
+# A claim older than the task time limit belongs to a worker that died mid-send.
+STALE_CLAIM = timedelta(seconds=getattr(settings, "CELERY_TASK_TIME_LIMIT", 300) + 60)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class ReplyRefused(Exception):
+    """A reply that cannot be sent as written; the message is shown beside the composer."""
+
+
+@dataclass(frozen=True)
+class ReplyBody:
+    html: str
+    text: str
+
+
+def sanitize_composer_html(value: str) -> str:
+    return nh3.clean(
+        value or "",
+        tags=COMPOSER_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    ).strip()
+
+
+def html_to_text(value: str) -> str:
+    with_breaks = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>|</blockquote>", "\n", value)
+    with_bullets = re.sub(r"(?i)<li[^>]*>", "- ", with_breaks)
+    text = html.unescape(nh3.clean(with_bullets, tags=set()))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.splitlines())).strip()
+
+
+def text_to_html(value: str) -> str:
+    paragraphs = [part for part in re.split(r"\n\s*\n", value.strip()) if part.strip()]
+    return "".join("<p>" + html.escape(part).replace("\n", "<br>") + "</p>" for part in paragraphs)
+
+
+def reply_body(
+    *, body_html: str, body_text: str, channel: EmailChannel | None, agent: Agent
+) -> ReplyBody:
+    """The reply as sent: the agent's text, then the team signature with their names."""
+    content = sanitize_composer_html(body_html) if body_html.strip() else text_to_html(body_text)
+    if not html_to_text(content):
+        raise ReplyRefused("Write a reply before sending.")
+    signature = ""
+    if channel is not None and channel.signature_html:
+        signature = render_signature(
+            channel.signature_html, full_name=agent.full_name, first_name=agent.first_name
+        )
+    full_html = content + (f'<div class="signature">{signature}</div>' if signature else "")
+    text = html_to_text(content)
+    if signature:
+        text += "\n\n-- \n" + signature_text(signature)
+    return ReplyBody(html=full_html, text=text)
+
+
+def from_header(*, channel: EmailChannel | None, agent: Agent) -> tuple[str, str]:
+    """(display name, address) exactly as the contact will see them; no control characters."""
+    if channel is None:
+        return agent.workspace.company_name, settings.DEFAULT_FROM_EMAIL
+    name = _CONTROL.sub("", channel.from_name_for(agent.full_name))
+    return name, channel.from_address
+
+
+def _threading(thread: Thread) -> tuple[str, str]:
+    """In-Reply-To (the newest message with an id) and References (the thread's ids in order)."""
+    ids = list(
+        Message.objects.filter(thread_id=thread.pk)
+        .exclude(message_id="")
+        .order_by("created_at", "id")
+        .values_list("message_id", flat=True)
+    )
+    ids = [value.strip() for value in ids if value.strip()]
+    return (ids[-1] if ids else ""), " ".join(ids[-20:])
+
+
+def _reply_subject(subject: str) -> str:
+    return subject if re.match(r"(?i)^\s*re:", subject) else f"Re: {subject}".strip()
+
+
+def reply_create(
+    *,
+    thread: Thread,
+    agent: Agent,
+    body_html: str = "",
+    body_text: str = "",
+    files: list[UploadedFile] | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """Store the reply as "sending" and queue its send once the transaction commits."""
+    files = files or []
+    if sum(upload.size or 0 for upload in files) > max_attachment_bytes():
+        limit_mb = max_attachment_bytes() / (1024 * 1024)
+        raise ReplyRefused(f"Attachments may total at most {limit_mb:.0f} MB.")
+    if thread.contact is None:
+        raise ReplyRefused("This thread has no contact to reply to.")
+    now = now or timezone.now()
+    channel = thread.channel
+    body = reply_body(body_html=body_html, body_text=body_text, channel=channel, agent=agent)
+    name, address = from_header(channel=channel, agent=agent)
+    in_reply_to, references = _threading(thread)
+    with transaction.atomic():
+        message = Message.objects.create(
+            workspace_id=thread.workspace_id,
+            thread=thread,
+            direction=Message.Direction.OUT,
+            from_email=address,
+            from_name=name,
+            to=thread.contact.email,
+            subject=_reply_subject(thread.subject),
+            text=body.text,
+            html=body.html,
+            in_reply_to=in_reply_to,
+            references=references,
+            sent_by_id=agent.user_id,
+            delivery_status=Message.DeliveryStatus.SENDING,
+            created_at=now,
+        )
+        domain = address.rpartition("@")[2] or settings.HOSTED_INBOX_DOMAIN
+        message.message_id = make_outbound_message_id(
+            thread_id=thread.pk, domain=domain, nonce=str(message.pk)
+        )
+        message.save(update_fields=["message_id"])
+        for upload in files:
+            Attachment.objects.create(
+                message=message,
+                filename=(upload.name or "attachment")[:255],
+                content_type=upload.content_type or "application/octet-stream",
+                size=upload.size or 0,
+                file=upload,
+            )
+        Thread.objects.filter(pk=thread.pk).update(
+            last_message_at=now,
+            message_count=F("message_count") + 1,
+            snippet=body.text[:200],
+        )
+        _queue_send(message.pk, thread.workspace_id)
+    return message
+
+
+def _queue_send(message_id: int, workspace_id: int) -> None:
+    from inbox.outbound_tasks import send_message
+
+    transaction.on_commit(lambda: send_message.delay(message_id))
+    transaction.on_commit(lambda: inbox_changed(workspace_id=workspace_id))
+
+
+def message_retry(*, message: Message) -> bool:
+    """Queue a failed reply again; False when it is not failed (sent, or already sending)."""
+    with transaction.atomic():
+        updated = Message.objects.filter(
+            pk=message.pk,
+            direction=Message.Direction.OUT,
+            delivery_status=Message.DeliveryStatus.FAILED,
+        ).update(delivery_status=Message.DeliveryStatus.SENDING, send_started_at=None)
+        if updated:
+            _queue_send(message.pk, message.workspace_id)
+    return bool(updated)
+
+
+def _claim(message_id: int, now: datetime) -> bool:
+    """Take the send for this process; False if it is sent, failed, or another worker has it."""
+    return bool(
+        Message.objects.filter(
+            pk=message_id,
+            direction=Message.Direction.OUT,
+            delivery_status=Message.DeliveryStatus.SENDING,
+        )
+        .filter(Q(send_started_at__isnull=True) | Q(send_started_at__lt=now - STALE_CLAIM))
+        .update(send_started_at=now, delivery_attempts=F("delivery_attempts") + 1)
+    )
+
+
+def build_email(message: Message) -> EmailMultiAlternatives:
+    """The MIME mail of an outbound Message: our From, threading headers, the loop marker."""
+    headers = {
+        "Message-ID": message.message_id,
+        LOOP_HEADER: loop_header_value(),
+    }
+    if message.in_reply_to:
+        headers["In-Reply-To"] = message.in_reply_to
+    if message.references:
+        headers["References"] = message.references
+    email = EmailMultiAlternatives(
+        subject=_CONTROL.sub(" ", message.subject),
+        body=message.text,
+        from_email=formataddr((_CONTROL.sub("", message.from_name), message.from_email)),
+        to=[message.to],
+        headers=headers,
+    )
+    if message.html:
+        email.attach_alternative(message.html, "text/html")
+    for attachment in message.attachments.all():
+        with attachment.file.open("rb") as handle:
+            email.attach(attachment.filename, handle.read(), attachment.content_type)
+    return email
+
+
+def message_send(*, message_id: int, now: datetime | None = None) -> str:
+    """Send a claimed reply through Django's email backend; returns the resulting state."""
+    now = now or timezone.now()
+    if not _claim(message_id, now):
+        return "skipped"
+    message = Message.objects.select_related("thread").get(pk=message_id)
+    try:
+        build_email(message).send(fail_silently=False)
+    except Exception as error:
+        logger.warning("reply %s failed to send: %s", message_id, type(error).__name__)
+        Message.objects.filter(pk=message_id).update(
+            delivery_status=Message.DeliveryStatus.FAILED,
+            delivery_error=f"{type(error).__name__}: {error}"[:2000],
+        )
+        inbox_changed(workspace_id=message.workspace_id)
+        return "failed"
+    Message.objects.filter(pk=message_id).update(
+        delivery_status=Message.DeliveryStatus.SENT, sent_at=timezone.now(), delivery_error=""
+    )
+    inbox_changed(workspace_id=message.workspace_id)
+    return "sent"

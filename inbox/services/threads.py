@@ -1,0 +1,168 @@
+"""Agent actions on threads, contacts and tickets. Callers pass objects already scoped to the
+agent's workspace; every function re-checks that what it links belongs to the same workspace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+
+from helpdesk.models import Agent, Team
+from inbox.models import BlockedSender, Contact, Thread, ThreadReadState, Ticket
+from inbox.selectors.threads import inbox_changed
+
+
+class ActionRefused(Exception):
+    """An action the agent may not take on this object; the message is shown to them."""
+
+
+def _changed(thread: Thread) -> None:
+    workspace_id = thread.workspace_id
+    transaction.on_commit(lambda: inbox_changed(workspace_id=workspace_id))
+
+
+def thread_assign(
+    *, thread: Thread, assignee: Agent | None = None, team: Team | None = None
+) -> Thread:
+    """Give the thread to an agent (or to a team's queue, or to nobody)."""
+    for linked in (assignee, team):
+        if linked is not None and linked.workspace_id != thread.workspace_id:
+            raise ActionRefused("That agent or team is not in this workspace.")
+    with transaction.atomic():
+        thread.assignee_id = assignee.user_id if assignee else None
+        thread.assigned_team = team
+        thread.save(update_fields=["assignee", "assigned_team"])
+        _changed(thread)
+    return thread
+
+
+def thread_set_status(*, thread: Thread, status: str) -> Thread:
+    """Close or reopen; the ticket follows a close (and a reopened ticket waits on us)."""
+    if status not in Thread.Status.values:
+        raise ActionRefused("Unknown status.")
+    with transaction.atomic():
+        thread.status = status
+        thread.save(update_fields=["status"])
+        ticket = Ticket.objects.filter(thread_id=thread.pk).first()
+        if ticket is not None:
+            closed = status == Thread.Status.CLOSED
+            ticket.status = "closed" if closed else "waiting_on_us"
+            ticket.save(update_fields=["status"])
+        _changed(thread)
+    return thread
+
+
+def sender_block(*, workspace_id: int, value: str, by: AbstractBaseUser | None) -> BlockedSender:
+    """Refuse future mail from an address or a whole domain (idempotent)."""
+    value = value.strip().lower()
+    if not value or value.count("@") > 1 or " " in value:
+        raise ActionRefused("Enter an address (name@example.com) or a domain (example.com).")
+    existing = (
+        BlockedSender.objects.annotate(lower=Lower("value"))
+        .filter(workspace_id=workspace_id, lower=value)
+        .first()
+    )
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            return BlockedSender.objects.create(
+                workspace_id=workspace_id,
+                value=value,
+                created_by=by,  # type: ignore[misc]
+            )
+    except IntegrityError:
+        return BlockedSender.objects.get(workspace_id=workspace_id, value__iexact=value)
+
+
+def thread_mark_spam(*, thread: Thread, by: AbstractBaseUser | None) -> Thread:
+    """Block the contact's address and move the thread out of every inbox view."""
+    with transaction.atomic():
+        if thread.contact_id is not None and thread.contact is not None:
+            sender_block(workspace_id=thread.workspace_id, value=thread.contact.email, by=by)
+        thread.is_spam = True
+        thread.status = Thread.Status.CLOSED
+        thread.save(update_fields=["is_spam", "status"])
+        _changed(thread)
+    return thread
+
+
+def thread_change_contact(*, thread: Thread, email: str, name: str = "") -> Contact:
+    """Attribute the thread to another person (found or created by address, case-insensitive)."""
+    email = email.strip()
+    if "@" not in email or any(ch in email for ch in "\r\n <>"):
+        raise ActionRefused("Enter a valid email address.")
+    with transaction.atomic():
+        contact = (
+            Contact.objects.filter(workspace_id=thread.workspace_id, email__iexact=email)
+            .order_by("id")
+            .first()
+        )
+        if contact is None:
+            contact = Contact.objects.create(
+                workspace_id=thread.workspace_id, email=email, name=name.strip()
+            )
+        elif name.strip() and not contact.name:
+            contact.name = name.strip()
+            contact.save(update_fields=["name"])
+        thread.contact = contact
+        thread.save(update_fields=["contact"])
+        _changed(thread)
+    return contact
+
+
+def contact_set_owner(*, contact: Contact, owner: Agent | None) -> Contact:
+    if owner is not None and owner.workspace_id != contact.workspace_id:
+        raise ActionRefused("That agent is not in this workspace.")
+    contact.owner_id = owner.user_id if owner else None
+    contact.save(update_fields=["owner"])
+    return contact
+
+
+TICKET_FIELDS = ("pipeline", "status", "priority", "category")
+
+
+def ticket_update(*, thread: Thread, changes: dict[str, str], owner: Agent | None) -> Ticket:
+    """Edit ticket properties in place; creates the ticket if the thread has none yet."""
+    if owner is not None and owner.workspace_id != thread.workspace_id:
+        raise ActionRefused("That agent is not in this workspace.")
+    with transaction.atomic():
+        ticket, _ = Ticket.objects.get_or_create(
+            thread_id=thread.pk, defaults={"name": thread.subject or "(no subject)"}
+        )
+        for name in TICKET_FIELDS:
+            if name in changes:
+                model_field = Ticket._meta.get_field(name)
+                choices = {value for value, _ in getattr(model_field, "choices", None) or []}
+                if changes[name] not in choices:
+                    raise ActionRefused(f"Unknown {name}.")
+                setattr(ticket, name, changes[name])
+        ticket.owner_id = owner.user_id if owner else None
+        ticket.full_clean(exclude=["thread"])
+        ticket.save()
+    return ticket
+
+
+def thread_mark_read(*, thread: Thread, user_id: int, at: datetime) -> None:
+    """Remember that this agent has seen the thread up to `at` (one upsert)."""
+    ThreadReadState.objects.bulk_create(
+        [
+            ThreadReadState(
+                thread_id=thread.pk, user_id=user_id, last_read_at=max(at, thread.last_message_at)
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["thread", "user"],
+        update_fields=["last_read_at"],
+    )
+
+
+def agent_set_availability(*, agent: Agent, availability: str) -> Agent:
+    """Available agents receive new threads from round robin; away ones do not."""
+    if availability not in Agent.Availability.values:
+        raise ActionRefused("Unknown availability.")
+    agent.availability = availability
+    agent.save(update_fields=["availability"])
+    return agent

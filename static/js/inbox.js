@@ -1,0 +1,73 @@
+// The inbox's small behaviour htmx cannot give: the composer's formatting toolbar, drafts kept
+// in localStorage (so a reload or a live update never loses them), and the attachment limit.
+(() => {
+  const composer = document.getElementById("composer");
+  if (!composer) return;
+  const editor = composer.querySelector(".composer__editor");
+  const textarea = composer.querySelector("textarea[name=body]");
+  const htmlField = composer.querySelector("input[name=body_html]");
+  const toolbar = composer.querySelector(".composer__toolbar");
+  const files = composer.querySelector("input[type=file]");
+  const error = () => document.getElementById("composer-error");
+  const draftKey = composer.dataset.draftKey;
+
+  // With JavaScript the rich editor replaces the plain textarea (which still works without it).
+  editor.hidden = false;
+  toolbar.hidden = false;
+  textarea.hidden = true;
+  textarea.removeAttribute("id");
+  const saved = draftKey && window.localStorage.getItem(draftKey);
+  if (saved) editor.innerHTML = saved;
+
+  const sync = () => {
+    htmlField.value = editor.innerHTML;
+    textarea.value = editor.innerText;
+  };
+  editor.addEventListener("input", () => {
+    sync();
+    if (draftKey) window.localStorage.setItem(draftKey, editor.innerHTML);
+  });
+  toolbar.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-command]");
+    if (!button) return;
+    event.preventDefault();
+    const command = button.dataset.command;
+    let value = null;
+    if (command === "createLink") {
+      value = window.prompt("Link address (https://…)");
+      if (!value) return;
+    }
+    editor.focus();
+    document.execCommand(command, false, value);
+    sync();
+  });
+
+  const tooLarge = () => {
+    const limit = Number(files.dataset.maxBytes || 0);
+    const total = Array.from(files.files || []).reduce((sum, file) => sum + file.size, 0);
+    return limit && total > limit;
+  };
+  composer.addEventListener("submit", (event) => {
+    sync();
+    if (tooLarge()) {
+      event.preventDefault();
+      error().textContent = "The attachments are larger than the limit.";
+    }
+  });
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    if (event.detail.elt !== composer) return;
+    sync();
+    event.detail.parameters.body_html = htmlField.value;
+    event.detail.parameters.body = textarea.value;
+    if (tooLarge()) {
+      event.preventDefault();
+      error().textContent = "The attachments are larger than the limit.";
+    }
+  });
+  document.body.addEventListener("inbox-sent", () => {
+    editor.innerHTML = "";
+    composer.reset();
+    sync();
+    if (draftKey) window.localStorage.removeItem(draftKey);
+  });
+})();
