@@ -8,15 +8,12 @@ from django.template.defaultfilters import filesizeformat
 
 from inbox.models import Attachment, Message
 from inbox.rendering import SANDBOX, RenderedBody, render_html_body
+from inbox.templatetags.inbound import VIA_LABELS
 
+# The pipeline's words for its attribution methods, plus the ones only the inbox writes.
 ATTRIBUTION_LABELS = {
-    "from": "the From header",
-    "from_header": "the From header",
+    **VIA_LABELS,
     "forwarded_block": "the forwarded message block",
-    "x_original_from": "X-Original-From",
-    "reply_to": "Reply-To",
-    "group_reply_to": "the group's Reply-To",
-    "forwarder": "the channel's setting (attribute to the forwarder)",
     "manual": "an agent",
 }
 
@@ -72,11 +69,14 @@ def _kind(message: Message) -> tuple[str, str]:
 
 def attribution_line(message: Message) -> str:
     """'forwarded by X, attributed via Y' for forwarded mail; empty for direct mail."""
-    if not message.forwarded_by:
+    via_code = message.attributed_via
+    if not message.forwarded_by and via_code in {"", "from", "from_header"}:
         return ""
-    via = ATTRIBUTION_LABELS.get(message.attributed_via, message.attributed_via.replace("_", " "))
-    line = f"forwarded by {message.forwarded_by}"
-    return f"{line}, attributed via {via}" if via else line
+    via = ATTRIBUTION_LABELS.get(via_code, via_code.replace("_", " "))
+    line = f"forwarded by {message.forwarded_by}" if message.forwarded_by else ""
+    if not via:
+        return line
+    return f"{line}, attributed via {via}" if line else f"attributed via {via}"
 
 
 def present_attachment(attachment: Attachment) -> AttachmentView:

@@ -27,6 +27,7 @@ from inbox.message_ids import test_token_from_message_id
 from inbox.models import InboundEmail, Message, Thread
 from inbox.selectors import inbound as selectors
 from inbox.services import inbound as services
+from inbox.services.intake import max_mime_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def _process(row: InboundEmail, now: datetime) -> None:
     senders = tuple({parsed.from_email, attribution.from_email if attribution else ""} - {""})
     context = ValidationContext(
         size=row.size,
-        max_size=settings.INBOUND_MAX_MESSAGE_BYTES,
+        max_size=max_mime_bytes(),
         envelope_recipient=row.envelope_recipient,
         channel_status=channel.status if channel else None,
         blocked=selectors.blocked_values_matching(channel.workspace_id, senders)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from inbox.inbound.parse import ParsedEmail
 
 MAX_RECEIVED = 30
@@ -65,7 +67,8 @@ def validate(
     skip = context.skip_checks
     recipient = context.envelope_recipient or "(no recipient)"
     if context.size > context.max_size:
-        limit = context.max_size // (1024 * 1024)
+        # max_size is in bytes of MIME; the limit people know is the message's (30 MB).
+        limit = settings.INBOUND_MAX_MESSAGE_BYTES // (1024 * 1024)
         return Rejection("too_large", REASONS["too_large"].format(limit=limit))
     if parsed.malformed:
         return Rejection("malformed", REASONS["malformed"].format(detail=parsed.malformed))

@@ -297,5 +297,5 @@ def test_thread_page_shows_who_forwarded_and_how_it_was_attributed(deliver, agen
     agent.user.save()
     message = message_of(deliver("gmail_forward.eml"))
     page = agent_client.get(f"/inbox/threads/{message.thread_id}/").content.decode()
-    assert "Forwarded by agent@acme.example" in page
+    assert "forwarded by agent@acme.example" in page
     assert "attributed via a Gmail forward" in page and "Can you handle this one?" in page
