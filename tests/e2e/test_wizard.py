@@ -356,7 +356,6 @@ def gmail_confirmation(*, to: str, requested_by: str, code: str) -> str:
     )
 
 
-@pytest.mark.xfail(strict=False, reason="needs the inbound pipeline")
 def test_confirmation_code_and_customer_mail_arrive_through_the_mailgun_webhook(
     page, live_server, settings, screenshot_dir
 ) -> None:
