@@ -176,6 +176,8 @@ def start_gunicorn(port: int) -> subprocess.Popen[bytes]:
             "4",
             "--worker-class",
             "gthread",
+            "--keep-alive",
+            "30",
             "--backlog",
             "2048",
             "--log-level",
@@ -204,6 +206,15 @@ class Poster:
         self.auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
 
     def post(self, item: tuple[bytes, str]) -> float:
+        try:
+            return self._post(item)
+        except (ConnectionError, http.client.HTTPException):
+            # gunicorn closed an idle keep-alive connection: post again on a new one (a repeat
+            # would be stored once anyway).
+            self.local.connection = None
+            return self._post(item)
+
+    def _post(self, item: tuple[bytes, str]) -> float:
         body, content_type = item
         connection = getattr(self.local, "connection", None)
         if connection is None:
