@@ -339,10 +339,18 @@ def main() -> None:
         burst_rps, burst_latencies = burst(poster, [mailgun_post(raw) for raw in messages])
         say(f"  {burst_rps:.0f} requests/s, p99 {p99_ms(burst_latencies):.0f} ms")
         say(f"3/4 webhook at {PACED_RPS:.0f} requests/s: {len(messages)} posts ...")
-        paced_latencies = paced(poster, [mailgun_post(raw) for raw in messages])
+        paced_posts = [mailgun_post(raw) for raw in messages]
+        paced_latencies = paced(poster, paced_posts)
+        # The corpus has a tail of 0.5-3 MB messages; p99 of ordinary mail, for comparison.
+        small_latencies = [
+            latency
+            for latency, (body, _) in zip(paced_latencies, paced_posts, strict=True)
+            if len(body) < 100 * 1024
+        ]
         say(
             f"  p50 {statistics.median(paced_latencies) * 1000:.0f} ms, "
-            f"p99 {p99_ms(paced_latencies):.0f} ms"
+            f"p99 {p99_ms(paced_latencies):.0f} ms "
+            f"(p99 {p99_ms(small_latencies):.0f} ms for the posts under 100 KB)"
         )
     finally:
         gunicorn.terminate()
@@ -366,6 +374,7 @@ def main() -> None:
                 "webhook_rps": round(burst_rps, 1),
                 "webhook_p99_ms": round(p99_ms(paced_latencies), 1),
                 "webhook_p50_ms": round(statistics.median(paced_latencies) * 1000, 1),
+                "webhook_p99_ms_under_100kb": round(p99_ms(small_latencies), 1),
                 "webhook_burst_p99_ms": round(p99_ms(burst_latencies), 1),
                 "webhook_paced_rps": PACED_RPS,
                 "webhook_concurrency": CONCURRENCY,
