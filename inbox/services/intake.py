@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,42 +59,72 @@ def inbound_email_receive(
     A repeat (same ESP event id, or the same bytes to the same recipient) returns the stored row
     and queues nothing. A message above the cap is stored already rejected as `too_large`.
     """
-    sha256 = hashlib.sha256(raw).hexdigest()
-    recipient = envelope_recipient.strip().lower()
-    key = idempotency_key_for(envelope_recipient=recipient, sha256=sha256)
-    event_id = (esp_event_id or "")[:255]
-    existing = _find_repeat(esp=esp, esp_event_id=event_id, idempotency_key=key)
-    if existing is not None:
-        logger.info("Inbound delivery #%s repeated by %s; nothing stored", existing.pk, esp)
-        return existing
-    row = InboundEmail(
-        esp=esp,
-        esp_event_id=event_id,
-        envelope_recipient=recipient[:320],
-        envelope_sender=(envelope_sender or "")[:320],
-        esp_verdicts=esp_verdicts or {},
+    row = _ledger_row(
         raw=raw,
-        size=len(raw),
-        sha256=sha256,
-        idempotency_key=key,
+        esp=esp,
+        envelope_recipient=envelope_recipient,
+        envelope_sender=envelope_sender,
+        esp_event_id=esp_event_id,
+        esp_verdicts=esp_verdicts or {},
     )
-    if len(raw) > max_mime_bytes():
-        _mark_too_large(row)
     try:
-        with transaction.atomic():
-            row.save()
+        with _atomic_if_nested():
+            row.save(force_insert=True)
             if row.status == InboundEmail.Status.RECEIVED:
                 pk = row.pk
                 transaction.on_commit(lambda: queue_processing(pk))
     except IntegrityError:
-        # Two concurrent posts of the same delivery (an ESP retrying while the first request is
-        # still running): the unique constraints let exactly one in.
-        existing = _find_repeat(esp=esp, esp_event_id=event_id, idempotency_key=key)
+        # A repeat: the unique constraints on the idempotency key and on (esp, event id) let
+        # exactly one copy in, even when an ESP retries while the first request still runs.
+        # Inserting first and looking up only on conflict saves a query on every new delivery.
+        existing = _find_repeat(
+            esp=esp, esp_event_id=row.esp_event_id, idempotency_key=row.idempotency_key
+        )
         if existing is None:
             raise
+        logger.info("Inbound delivery #%s repeated by %s; nothing stored", existing.pk, esp)
         return existing
     logger.info("Inbound delivery #%s stored (%s, %d bytes)", row.pk, esp, row.size)
     return row
+
+
+def _ledger_row(
+    *,
+    raw: bytes,
+    esp: str,
+    envelope_recipient: str,
+    envelope_sender: str,
+    esp_event_id: str,
+    esp_verdicts: dict[str, Any],
+) -> InboundEmail:
+    sha256 = hashlib.sha256(raw).hexdigest()
+    recipient = envelope_recipient.strip().lower()
+    row = InboundEmail(
+        esp=esp,
+        esp_event_id=(esp_event_id or "")[:255],
+        envelope_recipient=recipient[:320],
+        envelope_sender=(envelope_sender or "")[:320],
+        esp_verdicts=esp_verdicts,
+        raw=raw,
+        size=len(raw),
+        sha256=sha256,
+        idempotency_key=idempotency_key_for(envelope_recipient=recipient, sha256=sha256),
+    )
+    if len(raw) > max_mime_bytes():
+        _mark_too_large(row)
+    return row
+
+
+def _atomic_if_nested() -> AbstractContextManager[object]:
+    """A savepoint inside a caller's transaction; nothing otherwise.
+
+    The one INSERT is atomic by itself in autocommit mode (and on_commit then runs right after
+    it), which spares the webhook the BEGIN and COMMIT round trips. Inside a transaction the
+    savepoint keeps a repeat's IntegrityError from aborting the caller's work.
+    """
+    if transaction.get_connection().in_atomic_block:
+        return transaction.atomic()
+    return nullcontext()
 
 
 def _find_repeat(*, esp: str, esp_event_id: str, idempotency_key: str) -> InboundEmail | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from email import policy
 from email.message import Message
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -51,41 +51,54 @@ def read_inbound_body(request: HttpRequest) -> None:
 def parse_multipart_form(
     content_type: str, body: bytes
 ) -> tuple[QueryDict, MultiValueDict, dict[str, bytes]]:
-    """A multipart/form-data body as Django's POST and FILES, plus each field's raw bytes."""
-    envelope = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    form = BytesParser(policy=policy.HTTP).parsebytes(envelope + body)
+    """A multipart/form-data body (RFC 7578) as Django's POST and FILES, plus each field's bytes.
+
+    Split on the boundary with bytes operations: the email package's line-by-line parser costs
+    a third of a webhook request on an ordinary 50 KB message.
+    """
+    boundary = _boundary(content_type)
     post = QueryDict(mutable=True)
     files: MultiValueDict = MultiValueDict()
     raw_fields: dict[str, bytes] = {}
-    parts = form.get_payload() if form.is_multipart() else []
-    for part in parts if isinstance(parts, list) else []:
-        if not isinstance(part, Message):
+    for part in body.split(b"--" + boundary)[1:]:
+        if part.startswith(b"--"):
+            break  # the closing delimiter
+        head, separator, data = part.partition(b"\r\n\r\n")
+        if not separator:
             continue
-        name = part.get_param("name", header="content-disposition")
+        data = data.removesuffix(b"\r\n")
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(head.lstrip(b"\r\n"))
+        name = headers.get_param("name", header="content-disposition")
         if not isinstance(name, str):
             continue
-        data = _part_bytes(part)
-        filename = part.get_filename()
-        if filename is not None:
+        filename = headers.get_param("filename", header="content-disposition")
+        if isinstance(filename, str):
             files.appendlist(
                 name,
                 SimpleUploadedFile(
                     filename,
                     data,
-                    content_type=part.get_content_type() or "application/octet-stream",
+                    content_type=headers.get_content_type() or "application/octet-stream",
                 ),
             )
             continue
         raw_fields.setdefault(name, data)
-        charset = part.get_content_charset() or "utf-8"
-        try:
-            post.appendlist(name, data.decode(charset, errors="replace"))
-        except LookupError:
-            post.appendlist(name, data.decode("utf-8", errors="replace"))
+        post.appendlist(name, _decode(data, headers.get_content_charset() or "utf-8"))
     post._mutable = False
     return post, files, raw_fields
 
 
-def _part_bytes(part: Message) -> bytes:
-    payload = part.get_payload(decode=True)
-    return payload if isinstance(payload, bytes) else b""
+def _boundary(content_type: str) -> bytes:
+    header = Message()
+    header["Content-Type"] = content_type
+    boundary = header.get_param("boundary")
+    if not isinstance(boundary, str) or not boundary:
+        raise ValueError("multipart/form-data without a boundary")
+    return boundary.encode("latin-1")
+
+
+def _decode(data: bytes, charset: str) -> str:
+    try:
+        return data.decode(charset, errors="replace")
+    except LookupError:
+        return data.decode("utf-8", errors="replace")

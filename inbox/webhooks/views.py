@@ -25,7 +25,7 @@ from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 
@@ -59,6 +59,8 @@ class RawMimeInboundMixin(AnymailCoreWebhookView):
         except RequestTooLarge as error:
             logger.warning("Inbound webhook body refused as too large: %s", error)
             return HttpResponse(status=413)
+        except ValueError as error:
+            return HttpResponseBadRequest(f"Unreadable form body: {error}")
         return super().dispatch(request, *args, **kwargs)
 
     def raw_mime_events(self, request: HttpRequest) -> list[AnymailInboundEvent] | None:

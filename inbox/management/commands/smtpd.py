@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -26,6 +27,8 @@ class Command(BaseCommand):
             port=options["port"],
             data_size_limit=settings.INBOUND_MAX_REQUEST_BYTES,
         )
+        # aiosmtpd logs every SMTP command at INFO; keep its warnings only.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         controller.start()
         self.stdout.write(f"SMTP listener on {options['host']}:{options['port']}")
         try:

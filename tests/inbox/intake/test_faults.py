@@ -208,3 +208,21 @@ def test_a_row_processing_within_the_time_limit_is_left_alone(forwarding_address
         attempts=1,
     )
     assert inbound_email_requeue_stale(now=timezone.now()) == 0
+
+
+def test_the_task_is_acked_late_with_bounded_retries_inside_the_visibility_timeout(
+    settings: object,
+) -> None:
+    # RELIABILITY 17-19: redelivered if the worker dies, never redelivered while still running.
+    assert process_inbound.acks_late is True
+    assert process_inbound.max_retries == settings.TASK_MAX_RETRIES  # type: ignore[attr-defined]
+    assert settings.CELERY_TASK_TIME_LIMIT < settings.CELERY_VISIBILITY_TIMEOUT  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
+def test_an_unreadable_form_body_is_a_400_not_a_500(client: Client) -> None:
+    response = client.post(
+        URL, data=b"garbage", content_type="multipart/form-data", HTTP_AUTHORIZATION=BASIC_AUTH
+    )
+    assert response.status_code == 400
+    assert not InboundEmail.objects.exists()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.db import OperationalError
 
 from inbox.models import InboundEmail
 from inbox.smtp import InboundSMTPHandler, deliver
@@ -75,3 +76,20 @@ def test_delivering_the_same_bytes_by_smtp_and_again_is_one_delivery(
     deliver(raw, recipients=[forwarding_address], esp="smtp")
     deliver(raw, recipients=[forwarding_address], esp="cli")
     assert InboundEmail.objects.count() == 1
+
+
+def test_database_down_at_data_is_a_temporary_failure_the_sender_retries(
+    smtp_port: int, forwarding_address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def database_down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(InboundEmail, "save", database_down)
+    with (
+        smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp,
+        pytest.raises(smtplib.SMTPDataError) as refused,
+    ):
+        smtp.sendmail("a@sender.example", [forwarding_address], simple_message())
+    assert refused.value.smtp_code == 451
+    monkeypatch.undo()
+    assert not InboundEmail.objects.exists()
