@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from channels_cfg import services as channel_services
@@ -30,6 +31,7 @@ from inbox.services import inbound as services
 
 logger = logging.getLogger(__name__)
 
+MARK_INBOUND_EVERY = timedelta(seconds=10)
 _DONE = {InboundEmail.Status.ACCEPTED, InboundEmail.Status.REJECTED, InboundEmail.Status.DUPLICATE}
 _MAY_HOLD_FORWARD = re.compile(
     r"forward|original|weitergeleit|ursprüngl|transf|réexpédié|reenviad|encaminh|inoltrat|"
@@ -46,11 +48,16 @@ def process_inbound_email(inbound_email_id: int) -> None:
     anything unexpected raises (the task retries it, then marks the row failed).
     """
     with transaction.atomic():
-        row = InboundEmail.objects.select_for_update().get(pk=inbound_email_id)
-        if row.status in _DONE or Message.objects.filter(inbound_id=row.pk).exists():
-            if row.status not in _DONE:  # stored by an attempt whose status update was lost
-                row.status = InboundEmail.Status.ACCEPTED
-                row.save(update_fields=["status"])
+        row = (
+            InboundEmail.objects.select_for_update(of=("self",))
+            .annotate(has_message=Exists(Message.objects.filter(inbound_id=OuterRef("pk"))))
+            .get(pk=inbound_email_id)
+        )
+        if row.status in _DONE or row.has_message:
+            # Done already: a redelivered task (acks_late, visibility timeout) or a second
+            # reprocess. The task may have marked the row processing again; put it back.
+            if row.status not in _DONE:
+                InboundEmail.objects.filter(pk=row.pk).update(status=InboundEmail.Status.ACCEPTED)
             return
         _process(row, timezone.now())
 
@@ -120,15 +127,13 @@ def _accept(
     content = services.content_for(parsed, attribution)
     auto_reply, bounce = is_auto_reply(parsed), is_bounce(parsed)
     bounce_of = _bounced_message(parsed, channel) if bounce else None
-    known, closed = selectors.threads_for_message_ids(
-        channel.workspace_id, routing.referenced_ids(parsed)
+    known, closed, duplicate = selectors.threads_for_message_ids(
+        channel.workspace_id, routing.referenced_ids(parsed), parsed.message_id, content.digest
     )
     candidates = routing.Candidates(
         thread_by_message_id=known,
         closed_thread_ids=closed,
-        is_duplicate=selectors.message_is_duplicate(
-            channel.workspace_id, parsed.message_id, content.digest
-        ),
+        is_duplicate=duplicate,
         test_token=test_token,
         bounce_thread_id=bounce_of.thread_id if bounce_of else None,
     )
@@ -145,7 +150,10 @@ def _accept(
     services.inbound_record_outcome(
         row=row, status=status, detail=detail, parsed=parsed, channel=channel, now=now
     )
-    channel_services.channel_mark_inbound(channel_id=channel.pk, at=now)
+    if channel.last_inbound_at is None or now - channel.last_inbound_at > MARK_INBOUND_EVERY:
+        # One write every few seconds at most: on a busy channel every message would otherwise
+        # update this row, and "when mail last arrived" needs no sub-second precision.
+        channel_services.channel_mark_inbound(channel_id=channel.pk, at=now)
 
 
 def _apply(

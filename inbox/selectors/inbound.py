@@ -54,27 +54,34 @@ def trusted_forwarders_for(channel: EmailChannel) -> frozenset[str]:
 
 
 def threads_for_message_ids(
-    workspace_id: int, message_ids: tuple[str, ...]
-) -> tuple[dict[str, int], frozenset[int]]:
-    """Referenced message ids -> thread ids in this workspace, and which of those are closed.
+    workspace_id: int, message_ids: tuple[str, ...], own_message_id: str = "", digest: str = ""
+) -> tuple[dict[str, int], frozenset[int], bool]:
+    """Referenced message ids -> thread ids in this workspace, which of those threads are
+    closed, and whether this very message (same Message-ID and content digest) is stored already.
 
-    Our own outbound ids carry their thread, signed, so a reply threads even when the message
-    it answers was never stored under that id or its References were cut.
+    One query for both questions. Our own outbound ids carry their thread, signed, so a reply
+    threads even when the message it answers was never stored under that id or its References
+    were cut.
     """
-    if not message_ids:
-        return {}, frozenset()
     ours = {mid: tid for mid in message_ids if (tid := thread_id_from_message_id(mid)) is not None}
+    lookup = [*message_ids[:100], *([own_message_id] if own_message_id else [])]
     known: dict[str, int] = {}
     closed: set[int] = set()
-    rows = (
-        Message.objects.filter(workspace_id=workspace_id, message_id__in=message_ids[:100])
-        .order_by("-created_at")
-        .values_list("message_id", "thread_id", "thread__status")
-    )
-    for message_id, thread_id, status in rows:
-        known.setdefault(message_id, thread_id)
-        if status == Thread.Status.CLOSED:
-            closed.add(thread_id)
+    duplicate = False
+    if lookup:
+        rows = (
+            Message.objects.filter(workspace_id=workspace_id, message_id__in=lookup)
+            .order_by("-created_at")
+            .values_list("message_id", "thread_id", "thread__status", "content_digest")
+        )
+        for message_id, thread_id, status, content_digest in rows:
+            if message_id == own_message_id and content_digest == digest:
+                duplicate = True
+            if message_id not in message_ids:
+                continue
+            known.setdefault(message_id, thread_id)
+            if status == Thread.Status.CLOSED:
+                closed.add(thread_id)
     if ours:
         threads = Thread.objects.filter(workspace_id=workspace_id, pk__in=set(ours.values()))
         statuses = dict(threads.values_list("pk", "status"))
@@ -83,16 +90,7 @@ def threads_for_message_ids(
                 known.setdefault(message_id, thread_id)
                 if statuses[thread_id] == Thread.Status.CLOSED:
                     closed.add(thread_id)
-    return known, frozenset(closed)
-
-
-def message_is_duplicate(workspace_id: int, message_id: str, content_digest: str) -> bool:
-    """Same Message-ID and same content already stored here (a different body is not a dup)."""
-    if not message_id:
-        return False
-    return Message.objects.filter(
-        workspace_id=workspace_id, message_id=message_id, content_digest=content_digest
-    ).exists()
+    return known, frozenset(closed), duplicate
 
 
 def outbound_message_for_bounce(workspace_id: int, message_ids: tuple[str, ...]) -> Message | None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
 
@@ -111,15 +111,9 @@ def contact_upsert(*, workspace_id: int, email: str, name: str) -> Contact | Non
         .first()
     )
     if found is None:
-        try:
-            with transaction.atomic():
-                return Contact.objects.create(
-                    workspace_id=workspace_id, email=email, name=name[:255]
-                )
-        except IntegrityError:  # another worker created it meanwhile
-            found = Contact.objects.annotate(lower_email=Lower("email")).get(
-                workspace_id=workspace_id, lower_email=email
-            )
+        # No savepoint: if another worker creates the same contact meanwhile, the unique index
+        # fails this transaction, the task retries, and the rerun finds the contact.
+        return Contact.objects.create(workspace_id=workspace_id, email=email, name=name[:255])
     if name and not found.name:
         found.name = name[:255]
         found.save(update_fields=["name"])
