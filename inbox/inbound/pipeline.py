@@ -64,7 +64,9 @@ def process_inbound_email(inbound_email_id: int) -> None:
 
 def _process(row: InboundEmail, now: datetime) -> None:
     parsed = parse(bytes(row.raw))
-    channel = selectors.channel_get_for_forwarding_address(row.envelope_recipient)
+    channel = selectors.channel_get_for_forwarding_address(
+        row.envelope_recipient, parsed.from_email
+    )
     test_token = test_token_from_message_id(parsed.message_id) if parsed.message_id else None
     confirmation = routing.forwarding_confirmation(parsed) if not parsed.malformed else None
     attribution = _attribution(parsed, channel) if channel and not parsed.malformed else None
@@ -74,9 +76,7 @@ def _process(row: InboundEmail, now: datetime) -> None:
         max_size=settings.INBOUND_MAX_MESSAGE_BYTES,
         envelope_recipient=row.envelope_recipient,
         channel_status=channel.status if channel else None,
-        blocked=selectors.blocked_values_matching(channel.workspace_id, senders)
-        if channel
-        else frozenset(),
+        blocked=_blocked(channel, parsed, attribution),
         spam_threshold=channel.workspace.spam_threshold if channel else 5.0,
         esp_verdicts=row.esp_verdicts or {},
         authserv_ids=frozenset(a.lower() for a in settings.INBOUND_AUTHSERV_IDS),
@@ -96,6 +96,17 @@ def _process(row: InboundEmail, now: datetime) -> None:
         return
     assert channel is not None and attribution is not None  # validate refuses mail without them
     _accept(row, parsed, channel, attribution, test_token, now)
+
+
+def _blocked(
+    channel: EmailChannel | None, parsed: ParsedEmail, attribution: Attribution | None
+) -> frozenset[str]:
+    if channel is None:
+        return frozenset()
+    found = {channel.blocked_sender_rule} if channel.blocked_sender_rule else set()  # type: ignore[attr-defined]
+    if attribution and attribution.from_email and attribution.from_email != parsed.from_email:
+        found |= selectors.blocked_values_matching(channel.workspace_id, (attribution.from_email,))
+    return frozenset(found)
 
 
 def _attribution(parsed: ParsedEmail, channel: EmailChannel) -> Attribution:
