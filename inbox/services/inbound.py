@@ -12,9 +12,10 @@ from datetime import datetime
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 
 from channels_cfg.models import EmailChannel
 from helpdesk.models import Agent
@@ -101,23 +102,47 @@ def _fill_row(
 
 
 def contact_upsert(*, workspace_id: int, email: str, name: str) -> Contact | None:
-    """The workspace's contact for this address (created if new; its name filled when unknown)."""
+    """The workspace's contact for this address (created if new; its name filled when unknown).
+
+    Safe against workers creating the same contact at once: the insert does nothing on a
+    conflict with the unique (lower(email), workspace) index, and the winner's row is read back.
+    """
     if not email:
         return None
-    email = email.lower()[:320]
-    found = (
+    email, name = email.lower()[:320], name[:255]
+    found = _contact_get(workspace_id, email)
+    if found is None:
+        contact_id = _contact_insert_if_absent(workspace_id, email, name)
+        if contact_id is not None:
+            return Contact(pk=contact_id, workspace_id=workspace_id, email=email, name=name)
+        found = _contact_get(workspace_id, email)
+        assert found is not None  # the conflicting row is committed by now
+    if name and not found.name:
+        found.name = name
+        found.save(update_fields=["name"])
+    return found
+
+
+def _contact_get(workspace_id: int, email: str) -> Contact | None:
+    return (
         Contact.objects.annotate(lower_email=Lower("email"))
         .filter(workspace_id=workspace_id, lower_email=email)
         .first()
     )
-    if found is None:
-        # No savepoint: if another worker creates the same contact meanwhile, the unique index
-        # fails this transaction, the task retries, and the rerun finds the contact.
-        return Contact.objects.create(workspace_id=workspace_id, email=email, name=name[:255])
-    if name and not found.name:
-        found.name = name[:255]
-        found.save(update_fields=["name"])
-    return found
+
+
+def _contact_insert_if_absent(workspace_id: int, email: str, name: str) -> int | None:
+    # INSERT ... ON CONFLICT DO NOTHING RETURNING works on PostgreSQL and SQLite >= 3.35; Django's
+    # bulk_create(ignore_conflicts=True) would not hand back the new id.
+    table = Contact._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (workspace_id, email, name, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            [workspace_id, email, name, timezone.now()],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def message_store(
