@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,7 +22,13 @@ from channels_cfg.models import EmailChannel
 from inbox.inbound import route as routing
 from inbox.inbound.attribute import Attribution, ChannelRules, attribute, is_forward
 from inbox.inbound.parse import ParsedEmail, parse
-from inbox.inbound.validate import ValidationContext, is_auto_reply, is_bounce, validate
+from inbox.inbound.validate import (
+    ValidationContext,
+    dmarc_failed,
+    is_auto_reply,
+    is_bounce,
+    validate,
+)
 from inbox.loop import loop_header_value
 from inbox.message_ids import test_token_from_message_id
 from inbox.models import InboundEmail, Message, Thread
@@ -95,6 +101,10 @@ def _process(row: InboundEmail, now: datetime) -> None:
         )
         return
     assert channel is not None and attribution is not None  # validate refuses mail without them
+    if "auth_failed" in context.skip_checks and dmarc_failed(parsed, context):
+        # Processed anyway by an admin: shown, but never trusted as that sender (row 23).
+        warning = "DMARC failed for this sender's domain: the sender is not verified."
+        attribution = replace(attribution, warnings=(*attribution.warnings, warning))
     _accept(row, parsed, channel, attribution, test_token, now)
 
 

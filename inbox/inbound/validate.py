@@ -222,8 +222,8 @@ def _arc_sealer(parsed: ParsedEmail) -> str:
 # --- Flags: accepted, but no ticket, no assignment, no notification -------------------------
 
 _AUTO_SUBJECT = re.compile(
-    r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheit|"
-    r"r[ée]ponse automatique|absence|respuesta autom[aá]tica|fuera de la oficina|"
+    r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheitsnotiz|"
+    r"r[ée]ponse automatique|respuesta autom[aá]tica|fuera de la oficina|"
     r"resposta autom[aá]tica|risposta automatica|fuori sede|automatisch antwoord|"
     r"afwezig|odpowied[zź] automatyczna)",
     re.IGNORECASE,

@@ -207,3 +207,15 @@ def test_dsn_and_failed_recipients_flag_a_bounce():
     assert is_bounce(parse(fixture_bytes("dsn.eml")))
     assert is_bounce(parse(b"X-Failed-Recipients: a@b.example\n" + fixture_bytes("plain.eml")))
     assert not is_bounce(parse(fixture_bytes("plain.eml")))
+
+
+def test_dmarc_failure_processed_anyway_is_marked_unverified(deliver, channel):
+    from inbox.inbound.pipeline import process_inbound_email
+    from inbox.models import InboundEmail
+
+    row = deliver("plain.eml", esp_verdicts={"dmarc_verdict": "fail", "verdict_source": "esp"})
+    assert row.reason_code == "auth_failed"
+    InboundEmail.objects.filter(pk=row.pk).update(status="received", skip_checks=["auth_failed"])
+    process_inbound_email(row.pk)
+    message = Message.objects.get(inbound_id=row.pk)
+    assert any("not verified" in warning for warning in message.sender_warnings)
