@@ -20,7 +20,7 @@ from django.utils import timezone
 from channels_cfg import services as channel_services
 from channels_cfg.models import EmailChannel
 from inbox.inbound import route as routing
-from inbox.inbound.attribute import Attribution, ChannelRules, attribute, is_forward
+from inbox.inbound.attribute import Attribution, ChannelRules, attribute, html_to_text, is_forward
 from inbox.inbound.parse import ParsedEmail, parse
 from inbox.inbound.validate import (
     ValidationContext,
@@ -196,7 +196,7 @@ def _apply(
         )
     if isinstance(decision, routing.Duplicate):
         return InboundEmail.Status.DUPLICATE, f"Already stored: {decision.message_id[:200]}."
-    snippet = " ".join(content.text.split())[:200]
+    snippet = " ".join((content.text[:2000] or html_to_text(content.html[:20_000])).split())[:200]
     if isinstance(decision, routing.ForwardingConfirmation):
         channel_services.forwarding_confirmation_record(
             channel_id=channel.pk,
