@@ -63,13 +63,16 @@ def trusted_forwarders_for(channel: EmailChannel) -> frozenset[str]:
     """Addresses whose forwards are believed: the workspace's agents, the channel's mailbox and
     the mailboxes that asked to forward to it."""
     users = get_user_model().objects.filter(agent__workspace_id=channel.workspace_id)
-    emails = {email.lower() for email in users.values_list("email", flat=True) if email}
-    emails.add(channel.from_address.lower())
-    requested = ForwardingConfirmation.objects.filter(channel_id=channel.pk).values_list(
-        "requested_by", flat=True
+    requested = ForwardingConfirmation.objects.filter(channel_id=channel.pk)
+    # One query for both lists (the models' default orderings are not allowed in a UNION).
+    emails = (
+        users.order_by()
+        .values_list("email", flat=True)
+        .union(requested.order_by().values_list("requested_by", flat=True))
     )
-    emails.update(address.lower() for address in requested if address)
-    return frozenset(emails)
+    found = {email.lower() for email in emails if email}
+    found.add(channel.from_address.lower())
+    return frozenset(found)
 
 
 def threads_for_message_ids(
@@ -84,6 +87,7 @@ def threads_for_message_ids(
     """
     ours = {mid: tid for mid in message_ids if (tid := thread_id_from_message_id(mid)) is not None}
     lookup = [*message_ids[:100], *([own_message_id] if own_message_id else [])]
+    # (no query at all for a first message without a Message-ID)
     known: dict[str, int] = {}
     closed: set[int] = set()
     duplicate = False

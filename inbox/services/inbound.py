@@ -106,45 +106,36 @@ def _fill_row(
 def contact_upsert(*, workspace_id: int, email: str, name: str) -> Contact | None:
     """The workspace's contact for this address (created if new; its name filled when unknown).
 
-    Safe against workers creating the same contact at once: the insert does nothing on a
-    conflict with the unique (lower(email), workspace) index, and the winner's row is read back.
+    One statement in the common cases, and safe against workers creating the same contact at
+    once: the insert yields to the unique (lower(email), workspace) index.
     """
     if not email:
         return None
     email, name = email.lower()[:320], name[:255]
-    found = _contact_get(workspace_id, email)
-    if found is None:
-        contact_id = _contact_insert_if_absent(workspace_id, email, name)
-        if contact_id is not None:
-            return Contact(pk=contact_id, workspace_id=workspace_id, email=email, name=name)
-        found = _contact_get(workspace_id, email)
-        assert found is not None  # the conflicting row is committed by now
-    if name and not found.name:
-        found.name = name
-        found.save(update_fields=["name"])
-    return found
-
-
-def _contact_get(workspace_id: int, email: str) -> Contact | None:
-    return (
+    upserted = _contact_upsert_row(workspace_id, email, name)
+    if upserted is not None:
+        return Contact(pk=upserted[0], workspace_id=workspace_id, email=email, name=upserted[1])
+    return (  # it exists and already has a name (or we have none to give it)
         Contact.objects.annotate(lower_email=Lower("email"))
         .filter(workspace_id=workspace_id, lower_email=email)
         .first()
     )
 
 
-def _contact_insert_if_absent(workspace_id: int, email: str, name: str) -> int | None:
-    # INSERT ... ON CONFLICT DO NOTHING RETURNING works on PostgreSQL and SQLite >= 3.35; Django's
-    # bulk_create(ignore_conflicts=True) would not hand back the new id.
+def _contact_upsert_row(workspace_id: int, email: str, name: str) -> tuple[int, str] | None:
+    # PostgreSQL and SQLite (>= 3.35) both take an expression index as the conflict target and
+    # RETURNING; the row comes back when inserted or when its empty name was filled.
     table = Contact._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (workspace_id, email, name, created_at) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            f"INSERT INTO {table} AS existing (workspace_id, email, name, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (lower(email), workspace_id) DO UPDATE "
+            "SET name = excluded.name WHERE existing.name = '' AND excluded.name <> '' "
+            "RETURNING id, name",
             [workspace_id, email, name, timezone.now()],
         )
         row = cursor.fetchone()
-    return int(row[0]) if row else None
+    return (int(row[0]), str(row[1])) if row else None
 
 
 def message_store(
