@@ -70,8 +70,9 @@ def process_inbound_email(inbound_email_id: int) -> None:
 
 def _process(row: InboundEmail, now: datetime) -> None:
     parsed = parse(bytes(row.raw))
+    digest = services.content_digest(parsed) if not parsed.malformed else ""
     channel = selectors.channel_get_for_forwarding_address(
-        row.envelope_recipient, parsed.from_email
+        row.envelope_recipient, parsed.from_email, parsed.message_id, digest
     )
     test_token = test_token_from_message_id(parsed.message_id) if parsed.message_id else None
     confirmation = routing.forwarding_confirmation(parsed) if not parsed.malformed else None
@@ -148,13 +149,13 @@ def _accept(
     content = services.content_for(parsed, attribution)
     auto_reply, bounce = is_auto_reply(parsed), is_bounce(parsed)
     bounce_of = _bounced_message(parsed, channel) if bounce else None
-    known, closed, duplicate = selectors.threads_for_message_ids(
-        channel.workspace_id, routing.referenced_ids(parsed), parsed.message_id, content.digest
+    known, closed = selectors.threads_for_message_ids(
+        channel.workspace_id, routing.referenced_ids(parsed)
     )
     candidates = routing.Candidates(
         thread_by_message_id=known,
         closed_thread_ids=closed,
-        is_duplicate=duplicate,
+        is_duplicate=channel.has_duplicate,  # type: ignore[attr-defined]
         test_token=test_token,
         bounce_thread_id=bounce_of.thread_id if bounce_of else None,
     )

@@ -4,7 +4,7 @@ the people whose forwards we believe, and the threads a message refers to."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Lower
 
 from channels_cfg.models import EmailChannel, ForwardingConfirmation
@@ -12,11 +12,14 @@ from inbox.message_ids import thread_id_from_message_id
 from inbox.models import BlockedSender, Message, Thread
 
 
-def channel_get_for_forwarding_address(address: str, sender: str = "") -> EmailChannel | None:
+def channel_get_for_forwarding_address(
+    address: str, sender: str = "", message_id: str = "", digest: str = ""
+) -> EmailChannel | None:
     """The channel whose forwarding address is `address` (the envelope recipient), any status.
 
-    Annotated with `blocked_sender_rule`: the blocked-list entry matching `sender` in the
-    channel's workspace, or None, so the common case costs one query instead of two.
+    Annotated, so the common case costs one query instead of three, with `blocked_sender_rule`
+    (the blocked-list entry matching `sender` in the channel's workspace, or None) and
+    `has_duplicate` (a message with this Message-ID and content digest is stored there).
     """
     candidates = sender_candidates((sender,)) if sender else set()
     blocked = (
@@ -25,9 +28,15 @@ def channel_get_for_forwarding_address(address: str, sender: str = "") -> EmailC
         .filter(lower_value__in=candidates or {""})
         .values("lower_value")[:1]
     )
+    duplicate = Message.objects.filter(
+        workspace_id=OuterRef("workspace_id"), message_id=message_id, content_digest=digest
+    )
     return (
         EmailChannel.objects.select_related("workspace", "forwarding_address")
-        .annotate(blocked_sender_rule=Subquery(blocked))
+        .annotate(
+            blocked_sender_rule=Subquery(blocked),
+            has_duplicate=Exists(duplicate) if message_id else Value(False),
+        )
         .filter(forwarding_address__address=address.strip().lower())
         .first()
     )
@@ -76,35 +85,27 @@ def trusted_forwarders_for(channel: EmailChannel) -> frozenset[str]:
 
 
 def threads_for_message_ids(
-    workspace_id: int, message_ids: tuple[str, ...], own_message_id: str = "", digest: str = ""
-) -> tuple[dict[str, int], frozenset[int], bool]:
-    """Referenced message ids -> thread ids in this workspace, which of those threads are
-    closed, and whether this very message (same Message-ID and content digest) is stored already.
+    workspace_id: int, message_ids: tuple[str, ...]
+) -> tuple[dict[str, int], frozenset[int]]:
+    """Referenced message ids -> thread ids in this workspace, and which of those are closed.
 
-    One query for both questions. Our own outbound ids carry their thread, signed, so a reply
-    threads even when the message it answers was never stored under that id or its References
-    were cut.
+    Our own outbound ids carry their thread, signed, so a reply threads even when the message
+    it answers was never stored under that id or its References were cut.
     """
+    if not message_ids:
+        return {}, frozenset()
     ours = {mid: tid for mid in message_ids if (tid := thread_id_from_message_id(mid)) is not None}
-    lookup = [*message_ids[:100], *([own_message_id] if own_message_id else [])]
-    # (no query at all for a first message without a Message-ID)
     known: dict[str, int] = {}
     closed: set[int] = set()
-    duplicate = False
-    if lookup:
-        rows = (
-            Message.objects.filter(workspace_id=workspace_id, message_id__in=lookup)
-            .order_by("-created_at")
-            .values_list("message_id", "thread_id", "thread__status", "content_digest")
-        )
-        for message_id, thread_id, status, content_digest in rows:
-            if message_id == own_message_id and content_digest == digest:
-                duplicate = True
-            if message_id not in message_ids:
-                continue
-            known.setdefault(message_id, thread_id)
-            if status == Thread.Status.CLOSED:
-                closed.add(thread_id)
+    rows = (
+        Message.objects.filter(workspace_id=workspace_id, message_id__in=message_ids[:100])
+        .order_by("-created_at")
+        .values_list("message_id", "thread_id", "thread__status")
+    )
+    for message_id, thread_id, status in rows:
+        known.setdefault(message_id, thread_id)
+        if status == Thread.Status.CLOSED:
+            closed.add(thread_id)
     if ours:
         threads = Thread.objects.filter(workspace_id=workspace_id, pk__in=set(ours.values()))
         statuses = dict(threads.values_list("pk", "status"))
@@ -113,7 +114,7 @@ def threads_for_message_ids(
                 known.setdefault(message_id, thread_id)
                 if statuses[thread_id] == Thread.Status.CLOSED:
                     closed.add(thread_id)
-    return known, frozenset(closed), duplicate
+    return known, frozenset(closed)
 
 
 def outbound_message_for_bounce(workspace_id: int, message_ids: tuple[str, ...]) -> Message | None:

@@ -40,13 +40,16 @@ class Content:
 def content_for(parsed: ParsedEmail, attribution: Attribution) -> Content:
     text = attribution.text if attribution.text is not None else parsed.text
     html = attribution.html if attribution.html is not None else parsed.html
-    subject = parsed.subject
     # The conversation is named by what the customer wrote, not by the forward's "Fwd: ...".
     shown_subject = attribution.subject or parsed.subject
-    # Everything the sender wrote, attachments included: the same Message-ID with any other
-    # content is a different message (RELIABILITY.md row 11), not a retry.
+    return Content(shown_subject[:998], text, html, content_digest(parsed))
+
+
+def content_digest(parsed: ParsedEmail) -> str:
+    """Everything the sender wrote, attachments included: the same Message-ID with any other
+    content is a different message (RELIABILITY.md row 11), not a retry."""
     hasher = hashlib.sha256()
-    for part in (subject, parsed.text.strip(), parsed.html.strip()):
+    for part in (parsed.subject, parsed.text.strip(), parsed.html.strip()):
         hasher.update(part.encode("utf-8", "replace") + b"\0")
     for embedded in parsed.embedded:
         hasher.update(
@@ -54,8 +57,7 @@ def content_for(parsed: ParsedEmail, attribution: Attribution) -> Content:
         )
     for attachment in parsed.attachments:
         hasher.update(attachment.filename.encode("utf-8", "replace") + b"\0" + attachment.payload)
-    digest = hasher.hexdigest()
-    return Content(shown_subject[:998], text, html, digest)
+    return hasher.hexdigest()
 
 
 def inbound_record_rejection(
