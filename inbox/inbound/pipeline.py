@@ -213,8 +213,15 @@ def _apply(
         )  # fmt: skip
         _store(row, thread, parsed, attribution, content, flags, now)
         return accepted, "Forwarding confirmation recorded."
-    contact = services.contact_upsert(
-        workspace_id=channel.workspace_id, email=attribution.from_email, name=attribution.from_name
+    # A bounce comes from a mail server, not from someone who should become a contact.
+    contact = (
+        None
+        if flags.bounce
+        else services.contact_upsert(
+            workspace_id=channel.workspace_id,
+            email=attribution.from_email,
+            name=attribution.from_name,
+        )
     )
     if isinstance(decision, routing.AppendToThread):
         thread = services.thread_touch(

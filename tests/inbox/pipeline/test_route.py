@@ -312,3 +312,10 @@ def test_forward_makes_a_ticket_named_by_the_original_subject(deliver, agent):
 def test_html_only_mail_gets_a_text_snippet(deliver):
     thread = message_of(deliver("outlook_forward_html_fr.eml")).thread
     assert thread.snippet.startswith("Voir ci-dessous.")
+
+
+def test_unlinked_bounce_makes_no_contact_and_no_ticket(deliver):
+    message = message_of(deliver("dsn.eml"))
+    assert message.is_bounce and message.bounce_of_id is None
+    assert message.thread.contact_id is None
+    assert not Contact.objects.exists() and not Ticket.objects.exists()

@@ -219,3 +219,13 @@ def test_dmarc_failure_processed_anyway_is_marked_unverified(deliver, channel):
     process_inbound_email(row.pk)
     message = Message.objects.get(inbound_id=row.pk)
     assert any("not verified" in warning for warning in message.sender_warnings)
+
+
+def test_forged_gmail_confirmation_failing_dmarc_is_rejected(deliver, channel):
+    from channels_cfg.models import ForwardingConfirmation
+
+    EmailChannel.objects.filter(pk=channel.pk).update(status=EmailChannel.Status.DRAFT)
+    verdicts = {"dmarc_verdict": "fail", "verdict_source": "esp"}
+    row = deliver("gmail_confirmation.eml", esp_verdicts=verdicts)
+    assert row.reason_code == "auth_failed"
+    assert not ForwardingConfirmation.objects.exists()
