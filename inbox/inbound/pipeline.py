@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from channels_cfg import services as channel_services
 from channels_cfg.models import EmailChannel
 from inbox.inbound import route as routing
-from inbox.inbound.attribute import Attribution, ChannelRules, attribute, is_forward
+from inbox.inbound.attribute import Attribution, ChannelRules, attribute, html_to_text, is_forward
 from inbox.inbound.parse import ParsedEmail, parse
-from inbox.inbound.validate import ValidationContext, is_auto_reply, is_bounce, validate
+from inbox.inbound.validate import (
+    ValidationContext,
+    dmarc_failed,
+    is_auto_reply,
+    is_bounce,
+    validate,
+)
 from inbox.loop import loop_header_value
 from inbox.message_ids import test_token_from_message_id
 from inbox.models import InboundEmail, Message, Thread
@@ -31,6 +38,7 @@ from inbox.services.intake import max_mime_bytes
 
 logger = logging.getLogger(__name__)
 
+MARK_INBOUND_EVERY = timedelta(seconds=10)
 _DONE = {InboundEmail.Status.ACCEPTED, InboundEmail.Status.REJECTED, InboundEmail.Status.DUPLICATE}
 _MAY_HOLD_FORWARD = re.compile(
     r"forward|original|weitergeleit|ursprüngl|transf|réexpédié|reenviad|encaminh|inoltrat|"
@@ -47,18 +55,26 @@ def process_inbound_email(inbound_email_id: int) -> None:
     anything unexpected raises (the task retries it, then marks the row failed).
     """
     with transaction.atomic():
-        row = InboundEmail.objects.select_for_update().get(pk=inbound_email_id)
-        if row.status in _DONE or Message.objects.filter(inbound_id=row.pk).exists():
-            if row.status not in _DONE:  # stored by an attempt whose status update was lost
-                row.status = InboundEmail.Status.ACCEPTED
-                row.save(update_fields=["status"])
+        row = (
+            InboundEmail.objects.select_for_update(of=("self",))
+            .annotate(has_message=Exists(Message.objects.filter(inbound_id=OuterRef("pk"))))
+            .get(pk=inbound_email_id)
+        )
+        if row.status in _DONE or row.has_message:
+            # Done already: a redelivered task (acks_late, visibility timeout) or a second
+            # reprocess. The task may have marked the row processing again; put it back.
+            if row.status not in _DONE:
+                InboundEmail.objects.filter(pk=row.pk).update(status=InboundEmail.Status.ACCEPTED)
             return
         _process(row, timezone.now())
 
 
 def _process(row: InboundEmail, now: datetime) -> None:
     parsed = parse(bytes(row.raw))
-    channel = selectors.channel_get_for_forwarding_address(row.envelope_recipient)
+    digest = services.content_digest(parsed) if not parsed.malformed else ""
+    channel = selectors.channel_get_for_forwarding_address(
+        row.envelope_recipient, parsed.from_email, parsed.message_id, digest
+    )
     test_token = test_token_from_message_id(parsed.message_id) if parsed.message_id else None
     confirmation = routing.forwarding_confirmation(parsed) if not parsed.malformed else None
     attribution = _attribution(parsed, channel) if channel and not parsed.malformed else None
@@ -68,9 +84,7 @@ def _process(row: InboundEmail, now: datetime) -> None:
         max_size=max_mime_bytes(),
         envelope_recipient=row.envelope_recipient,
         channel_status=channel.status if channel else None,
-        blocked=selectors.blocked_values_matching(channel.workspace_id, senders)
-        if channel
-        else frozenset(),
+        blocked=_blocked(channel, parsed, attribution),
         spam_threshold=channel.workspace.spam_threshold if channel else 5.0,
         esp_verdicts=row.esp_verdicts or {},
         authserv_ids=frozenset(a.lower() for a in settings.INBOUND_AUTHSERV_IDS),
@@ -89,7 +103,22 @@ def _process(row: InboundEmail, now: datetime) -> None:
         )
         return
     assert channel is not None and attribution is not None  # validate refuses mail without them
+    if "auth_failed" in context.skip_checks and dmarc_failed(parsed, context):
+        # Processed anyway by an admin: shown, but never trusted as that sender (row 23).
+        warning = "DMARC failed for this sender's domain: the sender is not verified."
+        attribution = replace(attribution, warnings=(*attribution.warnings, warning))
     _accept(row, parsed, channel, attribution, test_token, now)
+
+
+def _blocked(
+    channel: EmailChannel | None, parsed: ParsedEmail, attribution: Attribution | None
+) -> frozenset[str]:
+    if channel is None:
+        return frozenset()
+    found = {channel.blocked_sender_rule} if channel.blocked_sender_rule else set()  # type: ignore[attr-defined]
+    if attribution and attribution.from_email and attribution.from_email != parsed.from_email:
+        found |= selectors.blocked_values_matching(channel.workspace_id, (attribution.from_email,))
+    return frozenset(found)
 
 
 def _attribution(parsed: ParsedEmail, channel: EmailChannel) -> Attribution:
@@ -127,9 +156,7 @@ def _accept(
     candidates = routing.Candidates(
         thread_by_message_id=known,
         closed_thread_ids=closed,
-        is_duplicate=selectors.message_is_duplicate(
-            channel.workspace_id, parsed.message_id, content.digest
-        ),
+        is_duplicate=channel.has_duplicate,  # type: ignore[attr-defined]
         test_token=test_token,
         bounce_thread_id=bounce_of.thread_id if bounce_of else None,
     )
@@ -146,7 +173,10 @@ def _accept(
     services.inbound_record_outcome(
         row=row, status=status, detail=detail, parsed=parsed, channel=channel, now=now
     )
-    channel_services.channel_mark_inbound(channel_id=channel.pk, at=now)
+    if channel.last_inbound_at is None or now - channel.last_inbound_at > MARK_INBOUND_EVERY:
+        # One write every few seconds at most: on a busy channel every message would otherwise
+        # update this row, and "when mail last arrived" needs no sub-second precision.
+        channel_services.channel_mark_inbound(channel_id=channel.pk, at=now)
 
 
 def _apply(
@@ -168,7 +198,7 @@ def _apply(
         )
     if isinstance(decision, routing.Duplicate):
         return InboundEmail.Status.DUPLICATE, f"Already stored: {decision.message_id[:200]}."
-    snippet = " ".join(content.text.split())[:200]
+    snippet = " ".join((content.text[:2000] or html_to_text(content.html[:20_000])).split())[:200]
     if isinstance(decision, routing.ForwardingConfirmation):
         channel_services.forwarding_confirmation_record(
             channel_id=channel.pk,
@@ -184,8 +214,15 @@ def _apply(
         )  # fmt: skip
         _store(row, thread, parsed, attribution, content, flags, now)
         return accepted, "Forwarding confirmation recorded."
-    contact = services.contact_upsert(
-        workspace_id=channel.workspace_id, email=attribution.from_email, name=attribution.from_name
+    # A bounce comes from a mail server, not from someone who should become a contact.
+    contact = (
+        None
+        if flags.bounce
+        else services.contact_upsert(
+            workspace_id=channel.workspace_id,
+            email=attribution.from_email,
+            name=attribution.from_name,
+        )
     )
     if isinstance(decision, routing.AppendToThread):
         thread = services.thread_touch(

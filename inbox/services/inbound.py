@@ -12,9 +12,10 @@ from datetime import datetime
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 
 from channels_cfg.models import EmailChannel
 from helpdesk.models import Agent
@@ -39,11 +40,16 @@ class Content:
 def content_for(parsed: ParsedEmail, attribution: Attribution) -> Content:
     text = attribution.text if attribution.text is not None else parsed.text
     html = attribution.html if attribution.html is not None else parsed.html
-    subject = parsed.subject
-    # Everything the sender wrote, attachments included: the same Message-ID with any other
-    # content is a different message (RELIABILITY.md row 11), not a retry.
+    # The conversation is named by what the customer wrote, not by the forward's "Fwd: ...".
+    shown_subject = attribution.subject or parsed.subject
+    return Content(shown_subject[:998], text, html, content_digest(parsed))
+
+
+def content_digest(parsed: ParsedEmail) -> str:
+    """Everything the sender wrote, attachments included: the same Message-ID with any other
+    content is a different message (RELIABILITY.md row 11), not a retry."""
     hasher = hashlib.sha256()
-    for part in (subject, parsed.text.strip(), parsed.html.strip()):
+    for part in (parsed.subject, parsed.text.strip(), parsed.html.strip()):
         hasher.update(part.encode("utf-8", "replace") + b"\0")
     for embedded in parsed.embedded:
         hasher.update(
@@ -51,8 +57,7 @@ def content_for(parsed: ParsedEmail, attribution: Attribution) -> Content:
         )
     for attachment in parsed.attachments:
         hasher.update(attachment.filename.encode("utf-8", "replace") + b"\0" + attachment.payload)
-    digest = hasher.hexdigest()
-    return Content(subject[:998], text, html, digest)
+    return hasher.hexdigest()
 
 
 def inbound_record_rejection(
@@ -101,29 +106,38 @@ def _fill_row(
 
 
 def contact_upsert(*, workspace_id: int, email: str, name: str) -> Contact | None:
-    """The workspace's contact for this address (created if new; its name filled when unknown)."""
+    """The workspace's contact for this address (created if new; its name filled when unknown).
+
+    One statement in the common cases, and safe against workers creating the same contact at
+    once: the insert yields to the unique (lower(email), workspace) index.
+    """
     if not email:
         return None
-    email = email.lower()[:320]
-    found = (
+    email, name = email.lower()[:320], name[:255]
+    upserted = _contact_upsert_row(workspace_id, email, name)
+    if upserted is not None:
+        return Contact(pk=upserted[0], workspace_id=workspace_id, email=email, name=upserted[1])
+    return (  # it exists and already has a name (or we have none to give it)
         Contact.objects.annotate(lower_email=Lower("email"))
         .filter(workspace_id=workspace_id, lower_email=email)
         .first()
     )
-    if found is None:
-        try:
-            with transaction.atomic():
-                return Contact.objects.create(
-                    workspace_id=workspace_id, email=email, name=name[:255]
-                )
-        except IntegrityError:  # another worker created it meanwhile
-            found = Contact.objects.annotate(lower_email=Lower("email")).get(
-                workspace_id=workspace_id, lower_email=email
-            )
-    if name and not found.name:
-        found.name = name[:255]
-        found.save(update_fields=["name"])
-    return found
+
+
+def _contact_upsert_row(workspace_id: int, email: str, name: str) -> tuple[int, str] | None:
+    # PostgreSQL and SQLite (>= 3.35) both take an expression index as the conflict target and
+    # RETURNING; the row comes back when inserted or when its empty name was filled.
+    table = Contact._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} AS existing (workspace_id, email, name, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (lower(email), workspace_id) DO UPDATE "
+            "SET name = excluded.name WHERE existing.name = '' AND excluded.name <> '' "
+            "RETURNING id, name",
+            [workspace_id, email, name, timezone.now()],
+        )
+        row = cursor.fetchone()
+    return (int(row[0]), str(row[1])) if row else None
 
 
 def message_store(

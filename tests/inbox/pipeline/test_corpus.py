@@ -93,3 +93,35 @@ def test_corpus_broken_messages_are_stored_and_refused_with_a_reason(shared_dir,
         assert row.status == InboundEmail.Status.REJECTED
         assert row.reason_code == "malformed"
         assert bytes(row.raw) == raw
+
+
+@pytest.mark.django_db
+def test_corpus_group_mail_is_attributed_to_the_real_author(shared_dir, channel):
+    """Group and list mail with an X-Original-From/-Sender names its author, not the group."""
+    expected = {
+        "chatwoot/group_sender_support.eml": "jane@example.com",
+        "discourse/mailman_4.eml": "some@one.com",
+        "discourse/reply_to_different_to_from.eml": "arthurmorgan@reddeadtest.com",
+    }
+    for path, author in expected.items():
+        row = store_inbound(
+            (shared_dir / "corpus" / path).read_bytes(), channel.forwarding_address.address
+        )
+        process_inbound_email(row.pk)
+        message = Message.objects.get(inbound=row)
+        assert (message.from_email, message.attributed_via) == (author, "google_groups"), path
+        assert message.forwarded_by and message.forwarded_by != author
+
+
+@pytest.mark.django_db
+def test_corpus_auto_forwarded_mail_keeps_the_sender_and_records_the_forwarder(shared_dir, channel):
+    rows = [row for row in corpus_rows(shared_dir) if row["category"] == "auto-forwarded"]
+    for entry in rows:
+        raw = (shared_dir / "corpus" / entry["path"]).read_bytes()
+        row = store_inbound(raw, channel.forwarding_address.address)
+        process_inbound_email(row.pk)
+        message = Message.objects.get(inbound=row)
+        assert message.from_email == parse(raw).from_email, entry["path"]
+        # spamassassin/nice/mime3 was resent by its own author (Resent-From == From).
+        if entry["path"] != "spamassassin/nice/mime3":
+            assert message.forwarded_by, entry["path"]

@@ -116,3 +116,15 @@ def test_block_sender_requires_csrf(admin_agent, blocked_row):
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_agent.user)
     assert client.post(f"/settings/rejected/{blocked_row.pk}/block/").status_code == 403
+
+
+def test_actions_on_another_workspaces_row_are_404(admin_client):
+    other = EmailChannelFactory()
+    row = InboundEmail.objects.create(
+        esp="t", raw=b"From: a@b.example\n\nx", size=1, sha256="3" * 64, idempotency_key="4" * 64,
+        status="rejected", reason_code="spam", from_header="a@b.example",
+        workspace=other.workspace, channel=other,
+    )  # fmt: skip
+    assert admin_client.post(f"/settings/rejected/{row.pk}/process/").status_code == 404
+    assert admin_client.post(f"/settings/rejected/{row.pk}/block/").status_code == 404
+    assert not BlockedSender.objects.exists()

@@ -299,3 +299,23 @@ def test_thread_page_shows_who_forwarded_and_how_it_was_attributed(deliver, agen
     page = agent_client.get(f"/inbox/threads/{message.thread_id}/").content.decode()
     assert "forwarded by agent@acme.example" in page
     assert "attributed via a Gmail forward" in page and "Can you handle this one?" in page
+
+
+def test_forward_makes_a_ticket_named_by_the_original_subject(deliver, agent):
+    agent.user.email = "agent@acme.example"
+    agent.user.save()
+    thread = message_of(deliver("gmail_forward.eml")).thread
+    assert thread.subject == "Invoice question"
+    assert Ticket.objects.get(thread=thread).name == "Invoice question"
+
+
+def test_html_only_mail_gets_a_text_snippet(deliver):
+    thread = message_of(deliver("outlook_forward_html_fr.eml")).thread
+    assert thread.snippet.startswith("Voir ci-dessous.")
+
+
+def test_unlinked_bounce_makes_no_contact_and_no_ticket(deliver):
+    message = message_of(deliver("dsn.eml"))
+    assert message.is_bounce and message.bounce_of_id is None
+    assert message.thread.contact_id is None
+    assert not Contact.objects.exists() and not Ticket.objects.exists()

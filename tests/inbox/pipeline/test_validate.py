@@ -208,3 +208,25 @@ def test_dsn_and_failed_recipients_flag_a_bounce():
     assert is_bounce(parse(fixture_bytes("dsn.eml")))
     assert is_bounce(parse(b"X-Failed-Recipients: a@b.example\n" + fixture_bytes("plain.eml")))
     assert not is_bounce(parse(fixture_bytes("plain.eml")))
+
+
+def test_dmarc_failure_processed_anyway_is_marked_unverified(deliver, channel):
+    from inbox.inbound.pipeline import process_inbound_email
+    from inbox.models import InboundEmail
+
+    row = deliver("plain.eml", esp_verdicts={"dmarc_verdict": "fail", "verdict_source": "esp"})
+    assert row.reason_code == "auth_failed"
+    InboundEmail.objects.filter(pk=row.pk).update(status="received", skip_checks=["auth_failed"])
+    process_inbound_email(row.pk)
+    message = Message.objects.get(inbound_id=row.pk)
+    assert any("not verified" in warning for warning in message.sender_warnings)
+
+
+def test_forged_gmail_confirmation_failing_dmarc_is_rejected(deliver, channel):
+    from channels_cfg.models import ForwardingConfirmation
+
+    EmailChannel.objects.filter(pk=channel.pk).update(status=EmailChannel.Status.DRAFT)
+    verdicts = {"dmarc_verdict": "fail", "verdict_source": "esp"}
+    row = deliver("gmail_confirmation.eml", esp_verdicts=verdicts)
+    assert row.reason_code == "auth_failed"
+    assert not ForwardingConfirmation.objects.exists()

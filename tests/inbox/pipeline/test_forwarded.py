@@ -1,0 +1,105 @@
+"""Forwarded blocks of each client and language (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inbox.inbound.forwarded import find_forwarded_block, sender_of
+
+OUTLOOK = {
+    "en": ("From", "Sent", "To", "Subject"),
+    "de": ("Von", "Gesendet", "An", "Betreff"),
+    "fr": ("De", "Envoyé", "À", "Objet"),
+    "es": ("De", "Enviado", "Para", "Asunto"),
+    "pt": ("De", "Enviada", "Para", "Assunto"),
+    "it": ("Da", "Inviato", "A", "Oggetto"),
+    "nl": ("Van", "Verzonden", "Aan", "Onderwerp"),
+    "pl": ("Od", "Wysłano", "Do", "Temat"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(OUTLOOK))
+def test_outlook_block_in_each_language(language):
+    sender, sent, to, subject = OUTLOOK[language]
+    text = (
+        "Note from the agent\n\n________________________________\n"
+        f"{sender}: Kim Kunde [mailto:kim@kunde.example]\n{sent}: 2 11 2026 09:00\n"
+        f"{to}: agent@acme.example\n{subject}: Bestellung\n\nOriginal body\n"
+    )
+    block = find_forwarded_block(text)
+    assert block is not None
+    assert (block.from_email, block.subject, block.via) == (
+        "kim@kunde.example",
+        "Bestellung",
+        "outlook_forward",
+    )
+    assert block.note == "Note from the agent" and block.body.strip() == "Original body"
+
+
+@pytest.mark.parametrize(
+    "separator",
+    [
+        "---------- Forwarded message ---------",
+        "---------- Weitergeleitete Nachricht ---------",
+        "---------- Message transféré ---------",
+        "---------- Mensaje reenviado ---------",
+        "---------- Mensagem encaminhada ---------",
+        "---------- Messaggio inoltrato ---------",
+        "---------- Doorgestuurd bericht ---------",
+        "---------- Wiadomość przekazana dalej ---------",
+    ],
+)
+def test_gmail_separator_in_each_language(separator):
+    text = f"{separator}\nFrom: Kim <kim@kunde.example>\nDate: today\nSubject: Hi\n\nBody"
+    block = find_forwarded_block(text)
+    assert block is not None and block.via == "gmail_forward" and block.is_forward_marker
+    assert block.from_email == "kim@kunde.example"
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "Begin forwarded message:",
+        "Anfang der weitergeleiteten Nachricht:",
+        "Début du message réexpédié :",
+        "Inicio del mensaje reenviado:",
+        "Início da mensagem reencaminhada:",
+        "Inizio messaggio inoltrato:",
+        "Begin doorgestuurd bericht:",
+        "Początek przekazywanej wiadomości:",
+    ],
+)
+def test_apple_mail_marker_in_each_language_quoted_or_not(marker):
+    for prefix in ("", "> "):
+        text = "\n".join(
+            prefix + line
+            for line in (marker, "", "From: Kim <kim@kunde.example>", "Subject: Hi", "", "Body")
+        )
+        block = find_forwarded_block(text)
+        assert block is not None and block.via == "apple_forward"
+        assert block.from_email == "kim@kunde.example" and block.body.strip() == "Body"
+
+
+def test_thunderbird_separator():
+    text = "-------- Forwarded Message --------\nSubject: Hi\nFrom: Kim <kim@kunde.example>\n\nBody"
+    block = find_forwarded_block(text)
+    assert block is not None and block.via == "thunderbird_forward"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Kim Kunde <kim@kunde.example>", ("Kim Kunde", "kim@kunde.example")),
+        ('"Kunde, Kim" <KIM@kunde.example>', ("Kunde, Kim", "kim@kunde.example")),
+        ("Kim [mailto:kim@kunde.example]", ("Kim", "kim@kunde.example")),
+        ("kim@kunde.example", ("", "kim@kunde.example")),
+        ("*Kim* <kim@kunde.example>", ("Kim", "kim@kunde.example")),
+        ("no address here", ("", "")),
+    ],
+)
+def test_sender_of_forwarded_from_values(value, expected):
+    assert sender_of(value) == expected
+
+
+def test_text_without_a_block_has_none():
+    assert find_forwarded_block("Hello\nFrom: the desk of Kim\nThanks") is None
