@@ -140,10 +140,17 @@ def _from_step(request: HttpRequest, channel: EmailChannel) -> HttpResponse:
         form = FromSettingsForm(request.POST, channel=channel)
         action = request.POST.get("action", "next")
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            team_address = data.pop("team_address")
             try:
-                wizard_services.channel_from_settings_update(channel=channel, **form.cleaned_data)
+                wizard_services.channel_from_settings_update(channel=channel, **data)
             except wizard_services.FromNameTaken as error:
                 form.add_error("company_name", error.message)
+            else:
+                if channel.status != EmailChannel.Status.DRAFT:
+                    wizard_services.channel_team_address_update(
+                        channel=channel, team_address=team_address
+                    )
         if not form.errors:
             if action == "next":
                 return _after_save(request, channel, next_step="assignment")
@@ -197,6 +204,7 @@ def _from_initial(channel: EmailChannel) -> dict[str, Any]:
         "from_address_mode": channel.from_address_mode,
         "custom_from_address": channel.custom_from_address,
         "signature_html": channel.signature_html,
+        "team_address": channel.team_address,
     }
 
 

@@ -334,13 +334,22 @@ def channel_provider_update(
     return channel
 
 
+def channel_team_address_update(*, channel: EmailChannel, team_address: str) -> EmailChannel:
+    """Change the team mailbox that forwards to us (where test emails go)."""
+    channel.team_address = team_address.strip()
+    channel.save(update_fields=["team_address"])
+    return channel
+
+
 def channel_send_test_email(
     *, channel: EmailChannel, sender_full_name: str, now: datetime
 ) -> EmailChannel:
     """Mail the team mailbox; when forwarding brings it back, the pipeline records its return."""
     recipient = channel_test_email_recipient(channel)
     if not recipient:
-        raise WizardError("Enter your team's email address first (edit the channel).")
+        raise WizardError(
+            "Enter your team's email address first: Edit the channel, then Your team's email address."
+        )
     token = secrets.token_urlsafe(12)
     with transaction.atomic():
         channel.test_email_token = token

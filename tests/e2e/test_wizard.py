@@ -292,7 +292,7 @@ def test_the_wizard_works_with_javascript_off(browser, live_server, screenshot_d
         page.get_by_role("button", name="Next").click()
         page.wait_for_url(re.compile(r"/provider/$"))
         page.get_by_label("Choose your email provider").select_option("fastmail")
-        page.get_by_role("button", name="Show instructions").click()
+        page.get_by_role("button", name="Save and show instructions").click()
         expect(page.locator(".instructions")).to_contain_text("Filters & Rules")
         page.screenshot(path=str(screenshot_dir / "nojs-4-provider.png"), full_page=True)
         page.get_by_role("button", name="Connect & finish").click()
