@@ -42,7 +42,8 @@ def _channel(request: HttpRequest, pk: int) -> EmailChannel:
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    if request.htmx:  # type: ignore[attr-defined]
+    htmx = request.htmx  # type: ignore[attr-defined]
+    if htmx and not htmx.history_restore_request:
         template += "#step"
     return render(request, template, context)
 

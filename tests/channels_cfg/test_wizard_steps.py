@@ -157,6 +157,12 @@ def test_htmx_gets_the_step_partial_and_a_plain_request_the_whole_page(
     assert reverse("channels_cfg:connect_assignment", args=[draft.pk]) in moved["HX-Location"]
 
 
+def test_an_htmx_history_restore_gets_the_whole_page(admin_client: Client, draft) -> None:
+    url = reverse("channels_cfg:connect_assignment", args=[draft.pk])
+    response = admin_client.get(url, HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
+    assert b"<html" in response.content
+
+
 def test_from_name_must_be_unique_among_hosted_channels(admin_client: Client, draft) -> None:
     EmailChannelFactory(workspace=draft.workspace, company_name="Acme")
     response = admin_client.post(

@@ -257,6 +257,39 @@ def test_admin_walks_the_wizard_by_keyboard_at_phone_width(
     page.screenshot(path=str(screenshot_dir / "phone-5-channel-list.png"), full_page=True)
 
 
+def test_back_reload_and_a_second_tab_lose_nothing(page, live_server, screenshot_dir) -> None:
+    admin = AdminFactory()
+    login(page, live_server, admin.user.username, PASSWORD)
+    start_wizard(page, live_server)
+    step_one = page.url
+    page.get_by_role("textbox", name="Company name").fill("Kept Co")
+    page.get_by_role("button", name="Next").click()
+    wait_for_step(page, "assignment")
+    assert page.url.endswith("/assignment/")
+    page.get_by_role("switch", name="Treat incoming conversations as support tickets").uncheck()
+    page.get_by_role("button", name="Next").click()
+    wait_for_step(page, "address")
+
+    page.go_back()
+    page.wait_for_url(re.compile(r"/assignment/$"))
+    expect(page.get_by_role("banner")).to_be_visible()  # a whole page, not a fragment
+    expect(
+        page.get_by_role("switch", name="Treat incoming conversations as support tickets")
+    ).not_to_be_checked()
+    page.go_back()
+    page.wait_for_url(step_one)
+    expect(page.get_by_role("textbox", name="Company name")).to_have_value("Kept Co")
+    page.reload()
+    expect(page.get_by_role("textbox", name="Company name")).to_have_value("Kept Co")
+
+    second_tab = page.context.new_page()
+    second_tab.goto(step_one.replace("/from/", "/address/"))
+    expect(second_tab.locator("#forwarding-address")).to_have_value(
+        EmailChannel.objects.get(workspace=admin.workspace).forwarding_address.address
+    )
+    second_tab.close()
+
+
 def test_the_wizard_works_with_javascript_off(browser, live_server, screenshot_dir) -> None:
     admin = AdminFactory()
     context = browser.new_context(
