@@ -90,7 +90,12 @@ def channel_list(request: HttpRequest) -> HttpResponse:
     for channel in channels:
         channel.pending_confirmation = selectors.confirmation_pending_get(channel)  # type: ignore[attr-defined]
         channel.from_line = f"{channel.from_name_for(agent_name)} <{channel.from_address}>"  # type: ignore[attr-defined]
-    return render(request, "channels_cfg/channel_list.html", {"channels": channels})
+    confirm = request.GET.get("disconnect", "")
+    return render(
+        request,
+        "channels_cfg/channel_list.html",
+        {"channels": channels, "confirm_disconnect": int(confirm) if confirm.isdigit() else None},
+    )
 
 
 @admin_required

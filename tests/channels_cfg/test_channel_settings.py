@@ -289,3 +289,17 @@ def test_step_one_of_a_draft_leaves_the_team_mailbox_alone(admin_client: Client,
     )
     draft.refresh_from_db()
     assert draft.team_address == "help@acme.example"
+
+
+def test_disconnect_asks_first_even_without_javascript(admin_client: Client, channel) -> None:
+    page = admin_client.get(reverse("channels_cfg:channel_list")).content.decode()
+    assert f'id="disconnect-{channel.pk}"' in page
+    assert (
+        f'id="disconnect-{channel.pk}" class="dialog" aria-labelledby="disconnect-title-{channel.pk}" data-modal >'
+        in page
+    )
+    asked = admin_client.get(reverse("channels_cfg:channel_list") + f"?disconnect={channel.pk}")
+    assert "data-modal open" in asked.content.decode()
+    assert "is refused until you reconnect" in asked.content.decode()
+    channel.refresh_from_db()
+    assert channel.status == EmailChannel.Status.CONNECTED

@@ -16,8 +16,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from channels_cfg.models import EmailChannel, ForwardingConfirmation
+from channels_cfg.services import channel_test_email_received
 from tests.e2e.conftest import login
-from tests.factories import AdminFactory, AgentFactory
+from tests.factories import AdminFactory, AgentFactory, ForwardingAddressFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -336,6 +337,43 @@ def test_the_wizard_works_with_javascript_off(browser, live_server, screenshot_d
     channel = EmailChannel.objects.get(workspace=admin.workspace)
     assert channel.signature_html == "<p>Thanks, {{full_name}}</p>"
     assert channel.ticket_category == "billing"
+
+
+def test_channel_list_test_email_and_disconnect(page, live_server, screenshot_dir) -> None:
+    admin = AdminFactory()
+    channel = ForwardingAddressFactory(
+        channel__workspace=admin.workspace,
+        channel__company_name="Listed Co",
+        channel__name="Listed Co",
+        channel__team_address="help@listed.example",
+    ).channel
+    login(page, live_server, admin.user.username, PASSWORD)
+    page.goto(f"{live_server.url}/settings/channels/")
+    row = page.locator(f"#channel-{channel.pk}")
+    row.get_by_role("button", name="Send test email").click()
+    expect(page.get_by_text("Test email sent to help@listed.example")).to_be_visible()
+    expect(row.locator(".test-status")).to_contain_text("not back yet")
+    channel.refresh_from_db()
+    assert mail.outbox[-1].to == ["help@listed.example"]
+    # Forwarding brings it back (the pipeline calls this service); the row polls and says so.
+    channel_test_email_received(token=channel.test_email_token, at=timezone.now())
+    expect(row.locator(".test-status")).to_contain_text("Test email came back", timeout=15_000)
+
+    row.get_by_role("link", name="Disconnect").click()
+    dialog = page.locator(f"#disconnect-{channel.pk}")
+    expect(dialog).to_be_visible()
+    assert focus_is_inside(page, f"#disconnect-{channel.pk}")
+    page.screenshot(path=str(screenshot_dir / "channels-disconnect-dialog.png"))
+    dialog.get_by_role("link", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    channel.refresh_from_db()
+    assert channel.status == "connected"
+    row.get_by_role("link", name="Disconnect").click()
+    dialog.get_by_role("button", name="Disconnect").click()
+    expect(page.locator(f"#channel-{channel.pk}")).to_contain_text("Disconnected")
+    page.locator(f"#channel-{channel.pk}").get_by_role("button", name="Reconnect").click()
+    expect(page.locator(f"#channel-{channel.pk}")).to_contain_text("Connected")
+    page.screenshot(path=str(screenshot_dir / "channels-list.png"), full_page=True)
 
 
 # --- End to end through the real webhook: needs the intake and pipeline of issues 3/5 ---------
