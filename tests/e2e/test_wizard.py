@@ -114,6 +114,12 @@ def test_admin_walks_the_whole_wizard_with_the_mouse(page, live_server, screensh
     page.get_by_role("button", name="Edit ticket").click()
     panel = page.locator("#ticket-panel")
     expect(panel).to_be_visible()
+    panel.get_by_label("Priority").select_option("urgent")
+    panel.get_by_role("link", name="Cancel").click()
+    expect(panel).to_be_hidden()
+    expect(panel.get_by_label("Priority")).to_have_value("medium")  # Cancel undid the change
+    page.get_by_role("button", name="Edit ticket").click()
+    expect(panel).to_be_visible()
     panel.get_by_label("Priority").select_option("high")
     page.screenshot(path=str(screenshot_dir / "wizard-2-ticket-panel.png"))
     panel.get_by_role("button", name="Save").click()
@@ -220,8 +226,14 @@ def test_admin_walks_the_wizard_by_keyboard_at_phone_width(
     expect(page.locator("#ticket-panel")).to_be_visible()
     assert focus_is_inside(page, "#ticket-panel")
     page.screenshot(path=str(screenshot_dir / "phone-2-ticket-panel.png"))
-    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator("#id_ticket_priority")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#id_ticket_priority")).to_have_value("high")
+    page.keyboard.press("Escape")  # cancels: the change is undone
     expect(page.locator("#ticket-panel")).to_be_hidden()
+    expect(page.locator("#id_ticket_priority")).to_have_value("medium")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Edit ticket"
     assert fits_the_screen()
     page.screenshot(path=str(screenshot_dir / "phone-2-assignment.png"), full_page=True)
