@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -93,6 +94,35 @@ def test_agents_get_403_and_strangers_the_login_page(client: Client, draft, name
     client.force_login(agent.user)
     assert client.get(url).status_code == 403
     assert client.post(url, from_data()).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "name"),
+    [
+        ("post", "connect_preview"),
+        ("get", "connect_confirmation"),
+        ("post", "connect_finish"),
+        ("get", "edit"),
+        ("get", "edit_assignment"),
+        ("post", "disconnect"),
+        ("post", "reconnect"),
+        ("post", "test_email"),
+        ("get", "test_email_status"),
+    ],
+)
+def test_every_channel_endpoint_is_for_admins_of_the_workspace(
+    client: Client, draft, method: str, name: str
+) -> None:
+    url = reverse(f"channels_cfg:{name}", args=[draft.pk])
+    send = getattr(client, method)
+    assert send(url).url.startswith(reverse("login"))
+    client.force_login(AgentFactory(workspace=draft.workspace).user)
+    assert send(url).status_code == 403
+    client.force_login(AdminFactory().user)
+    assert send(url).status_code == 404
+    draft.refresh_from_db()
+    assert draft.status == EmailChannel.Status.DRAFT
+    assert mail.outbox == []
 
 
 @pytest.mark.parametrize(
