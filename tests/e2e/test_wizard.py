@@ -303,6 +303,29 @@ def test_back_reload_and_a_second_tab_lose_nothing(page, live_server, screenshot
     second_tab.close()
 
 
+UNLABELLED_FIELDS = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea, [contenteditable=true]'
+)].filter((el) => el.getClientRects().length || el.closest('dialog'))
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+    && !el.getAttribute('aria-labelledby') && !el.classList.contains('visually-hidden'))
+  .map((el) => el.outerHTML.slice(0, 80))"""
+
+
+def test_every_field_of_every_step_has_a_label(page, live_server) -> None:
+    admin = AdminFactory()
+    ForwardingAddressFactory(channel__workspace=admin.workspace)
+    login(page, live_server, admin.user.username, PASSWORD)
+    start_wizard(page, live_server)
+    base = page.url.removesuffix("from/")
+    for step in ("from", "assignment", "address", "provider"):
+        page.goto(base + f"{step}/")
+        wait_for_step(page, step)
+        page.locator("details").evaluate_all("(all) => all.forEach((d) => (d.open = true))")
+        assert page.evaluate(UNLABELLED_FIELDS) == [], step
+    page.goto(f"{live_server.url}/settings/channels/")
+    assert page.evaluate(UNLABELLED_FIELDS) == []
+
+
 def test_the_wizard_works_with_javascript_off(browser, live_server, screenshot_dir) -> None:
     admin = AdminFactory()
     context = browser.new_context(
