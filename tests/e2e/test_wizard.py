@@ -303,6 +303,47 @@ def test_back_reload_and_a_second_tab_lose_nothing(page, live_server, screenshot
     second_tab.close()
 
 
+def test_signature_toolbar_formats_links_images_and_tokens(page, live_server) -> None:
+    admin = AdminFactory(user__first_name="Lee", user__last_name="Adams")
+    login(page, live_server, admin.user.username, PASSWORD)
+    start_wizard(page, live_server)
+    page.locator("summary", has_text="Add team signature").click()
+    area = page.locator("[data-signature-area]")
+    area.click()
+    page.keyboard.type("Kind regards")
+    page.keyboard.press("Shift+Home")
+    page.get_by_role("button", name="Italic").click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.locator("[data-insert-token]").select_option(label="Full name")
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Our site")
+    # Select "Our site": underline it and make it a link; then add an image. Link and image
+    # ask for an address.
+    page.keyboard.press("Shift+Home")
+    page.get_by_role("button", name="Underline").click()
+    answers = iter(["https://acme.example/", "https://acme.example/logo.png"])
+    page.on("dialog", lambda dialog: dialog.accept(next(answers)))
+    page.get_by_role("button", name="Link").click()
+    page.keyboard.press("End")
+    page.get_by_role("button", name="Image").click()
+
+    signature = page.locator("[data-preview-signature]")
+    expect(signature.locator("i").first).to_have_text("Kind regards", timeout=10_000)
+    expect(signature).to_contain_text("Lee Adams")
+    expect(signature.locator('a[href="https://acme.example/"]')).to_have_text("Our site")
+    expect(signature.locator('img[src="https://acme.example/logo.png"]')).to_have_count(1)
+    expect(signature.locator("u")).to_contain_text("Our site")
+
+    page.get_by_role("button", name="Next").click()
+    wait_for_step(page, "assignment")
+    stored = EmailChannel.objects.get(workspace=admin.workspace).signature_html
+    assert "{{full_name}}" in stored and "Lee Adams" not in stored
+    assert '<a href="https://acme.example/" rel="noopener noreferrer">' in stored
+    assert '<img src="https://acme.example/logo.png">' in stored
+
+
 UNLABELLED_FIELDS = """() => [...document.querySelectorAll(
     'input:not([type=hidden]), select, textarea, [contenteditable=true]'
 )].filter((el) => el.getClientRects().length || el.closest('dialog'))
