@@ -60,6 +60,8 @@ class FromSettingsForm(AccessibleErrorsForm):
     signature_html = forms.CharField(
         label="Team signature", required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
+    # Shown on a connected channel's edit page only (the wizard asks for it in its last step).
+    team_address = forms.EmailField(label="Your team's email address", required=False)
 
     def __init__(self, *args: Any, channel: EmailChannel, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,12 +1,12 @@
 from django.urls import path
 
-from channels_cfg import views
+from channels_cfg import channel_views, views
 
 app_name = "channels_cfg"
 
 urlpatterns = [
-    path("", views.settings_index, name="settings"),
-    path("channels/", views.channel_list, name="channel_list"),
+    path("", channel_views.settings_index, name="settings"),
+    path("channels/", channel_views.channel_list, name="channel_list"),
     # --- wizard (issue 4) ---
     path("channels/connect/", views.connect_start, name="connect"),
     path("channels/connect/<int:pk>/from/", views.connect_from, name="connect_from"),
@@ -30,12 +30,12 @@ urlpatterns = [
         views.channel_edit_assignment,
         name="edit_assignment",
     ),
-    path("channels/<int:pk>/disconnect/", views.channel_disconnect, name="disconnect"),
-    path("channels/<int:pk>/reconnect/", views.channel_reconnect, name="reconnect"),
-    path("channels/<int:pk>/test-email/", views.channel_test_email, name="test_email"),
+    path("channels/<int:pk>/disconnect/", channel_views.channel_disconnect, name="disconnect"),
+    path("channels/<int:pk>/reconnect/", channel_views.channel_reconnect, name="reconnect"),
+    path("channels/<int:pk>/test-email/", channel_views.channel_test_email, name="test_email"),
     path(
         "channels/<int:pk>/test-email/status/",
-        views.channel_test_email_status,
+        channel_views.channel_test_email_status,
         name="test_email_status",
     ),
     path(

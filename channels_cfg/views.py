@@ -42,7 +42,8 @@ def _channel(request: HttpRequest, pk: int) -> EmailChannel:
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    if request.htmx:  # type: ignore[attr-defined]
+    htmx = request.htmx  # type: ignore[attr-defined]
+    if htmx and not htmx.history_restore_request:
         template += "#step"
     return render(request, template, context)
 
@@ -72,24 +73,7 @@ def _wizard_context(channel: EmailChannel, step: str) -> dict[str, Any]:
     }
 
 
-# --- Channel list and connect entry ----------------------------------------------------------
-
-
-@admin_required
-def settings_index(request: HttpRequest) -> HttpResponse:
-    return redirect("channels_cfg:channel_list")
-
-
-@admin_required
-@require_GET
-def channel_list(request: HttpRequest) -> HttpResponse:
-    workspace = request.workspace  # type: ignore[attr-defined]
-    channels = list(selectors.channel_list_for_settings(workspace))
-    agent_name = request.agent.full_name  # type: ignore[attr-defined]
-    for channel in channels:
-        channel.pending_confirmation = selectors.confirmation_pending_get(channel)  # type: ignore[attr-defined]
-        channel.from_line = f"{channel.from_name_for(agent_name)} <{channel.from_address}>"  # type: ignore[attr-defined]
-    return render(request, "channels_cfg/channel_list.html", {"channels": channels})
+# --- Connect entry ---------------------------------------------------------------------------
 
 
 @admin_required
@@ -140,10 +124,17 @@ def _from_step(request: HttpRequest, channel: EmailChannel) -> HttpResponse:
         form = FromSettingsForm(request.POST, channel=channel)
         action = request.POST.get("action", "next")
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            team_address = data.pop("team_address")
             try:
-                wizard_services.channel_from_settings_update(channel=channel, **form.cleaned_data)
+                wizard_services.channel_from_settings_update(channel=channel, **data)
             except wizard_services.FromNameTaken as error:
                 form.add_error("company_name", error.message)
+            else:
+                if channel.status != EmailChannel.Status.DRAFT:
+                    wizard_services.channel_team_address_update(
+                        channel=channel, team_address=team_address
+                    )
         if not form.errors:
             if action == "next":
                 return _after_save(request, channel, next_step="assignment")
@@ -197,6 +188,7 @@ def _from_initial(channel: EmailChannel) -> dict[str, Any]:
         "from_address_mode": channel.from_address_mode,
         "custom_from_address": channel.custom_from_address,
         "signature_html": channel.signature_html,
+        "team_address": channel.team_address,
     }
 
 
@@ -436,51 +428,3 @@ def verify_from_address(request: HttpRequest, token: str) -> HttpResponse:
         "channels_cfg/verify_from_address.html",
         {"state": "verified", "address": verification.address},
     )
-
-
-# --- Channel actions --------------------------------------------------------------------------
-
-
-@admin_required
-@require_POST
-def channel_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
-    channel = wizard_services.channel_disconnect(channel=_channel(request, pk))
-    messages.success(request, f"{channel.name} is disconnected: mail to it is no longer accepted.")
-    return redirect("channels_cfg:channel_list")
-
-
-@admin_required
-@require_POST
-def channel_reconnect(request: HttpRequest, pk: int) -> HttpResponse:
-    channel = wizard_services.channel_reconnect(channel=_channel(request, pk), now=timezone.now())
-    messages.success(request, f"{channel.name} is connected again.")
-    return redirect("channels_cfg:channel_list")
-
-
-@admin_required
-@require_POST
-def channel_test_email(request: HttpRequest, pk: int) -> HttpResponse:
-    channel = _channel(request, pk)
-    try:
-        wizard_services.channel_send_test_email(
-            channel=channel,
-            sender_full_name=request.agent.full_name,  # type: ignore[attr-defined]
-            now=timezone.now(),
-        )
-    except wizard_services.WizardError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request,
-            f"Test email sent to {wizard_services.channel_test_email_recipient(channel)}. "
-            "This page shows when it comes back through forwarding.",
-        )
-    return redirect("channels_cfg:channel_list")
-
-
-@admin_required
-@require_GET
-def channel_test_email_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """The fragment the channel list polls while a test email is on its way."""
-    channel = _channel(request, pk)
-    return render(request, "channels_cfg/channel_list.html#test-status", {"channel": channel})

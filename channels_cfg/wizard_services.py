@@ -26,6 +26,7 @@ from inbox.message_ids import make_test_message_id
 VERIFICATION_TTL = timedelta(hours=24)
 VERIFICATION_MIN_INTERVAL = timedelta(seconds=60)
 VERIFICATION_MAX_PER_HOUR = 5
+VERIFICATION_MAX_PER_WORKSPACE_HOUR = 20
 _VERIFICATION_SALT = "channels_cfg.from-address-verification"
 
 
@@ -190,7 +191,14 @@ def from_address_verification_send(
                 "A verification message was sent less than a minute ago. Wait a minute before "
                 "sending another."
             )
-        if recent.count() >= VERIFICATION_MAX_PER_HOUR:
+        workspace_recent = FromAddressVerification.objects.filter(
+            channel__workspace_id=channel.workspace_id, sent_at__gt=now - timedelta(hours=1)
+        )
+        # Per workspace too, so that starting new drafts cannot turn this into a mail cannon.
+        if (
+            recent.count() >= VERIFICATION_MAX_PER_HOUR
+            or workspace_recent.count() >= VERIFICATION_MAX_PER_WORKSPACE_HOUR
+        ):
             raise VerificationRateLimited(
                 "Too many verification messages this hour. Try again later."
             )
@@ -334,13 +342,22 @@ def channel_provider_update(
     return channel
 
 
+def channel_team_address_update(*, channel: EmailChannel, team_address: str) -> EmailChannel:
+    """Change the team mailbox that forwards to us (where test emails go)."""
+    channel.team_address = team_address.strip()
+    channel.save(update_fields=["team_address"])
+    return channel
+
+
 def channel_send_test_email(
     *, channel: EmailChannel, sender_full_name: str, now: datetime
 ) -> EmailChannel:
     """Mail the team mailbox; when forwarding brings it back, the pipeline records its return."""
     recipient = channel_test_email_recipient(channel)
     if not recipient:
-        raise WizardError("Enter your team's email address first (edit the channel).")
+        raise WizardError(
+            "Enter your team's email address first: Edit the channel, then Your team's email address."
+        )
     token = secrets.token_urlsafe(12)
     with transaction.atomic():
         channel.test_email_token = token

@@ -24,9 +24,31 @@
     focusFirst(dialog);
   }
 
+  // Cancel means "as before": fields inside the dialog go back to their rendered values.
+  function resetFields(dialog) {
+    dialog.querySelectorAll("input, select, textarea").forEach((field) => {
+      if (field instanceof HTMLSelectElement) {
+        [...field.options].forEach((option) => (option.selected = option.defaultSelected));
+      } else if (field.type === "checkbox" || field.type === "radio") {
+        field.checked = field.defaultChecked;
+      } else if (field.type !== "hidden") {
+        field.value = field.defaultValue;
+      }
+    });
+  }
+
   function closeDialog(dialog) {
+    resetFields(dialog);
     dialog.close();
   }
+
+  document.addEventListener(
+    "cancel",
+    (event) => {
+      if (event.target instanceof HTMLDialogElement) resetFields(event.target);
+    },
+    true
+  );
 
   document.addEventListener("click", (event) => {
     const opener = event.target.closest("[data-dialog-open]");

@@ -256,3 +256,50 @@ def test_a_channel_named_after_its_company_follows_a_rename(
     )
     channel.refresh_from_db()
     assert (channel.name, channel.company_name) == ("New", "New")
+
+
+def test_edit_shows_the_locked_address_and_sets_the_team_mailbox(
+    admin_client: Client, channel
+) -> None:
+    url = reverse("channels_cfg:edit", args=[channel.pk])
+    page = admin_client.get(url).content.decode()
+    assert channel.forwarding_address.address in page and "Locked" in page
+    assert 'name="local_part"' not in page
+    admin_client.post(
+        url,
+        {
+            "from_name_mode": "company",
+            "company_name": "Acme",
+            "from_address_mode": "default",
+            "team_address": "support@acme.example",
+        },
+    )
+    channel.refresh_from_db()
+    assert channel.team_address == "support@acme.example"
+
+
+def test_step_one_of_a_draft_leaves_the_team_mailbox_alone(admin_client: Client, draft) -> None:
+    draft.team_address = "help@acme.example"
+    draft.save()
+    page = admin_client.get(reverse("channels_cfg:connect_from", args=[draft.pk])).content.decode()
+    assert 'name="team_address"' not in page
+    admin_client.post(
+        reverse("channels_cfg:connect_from", args=[draft.pk]),
+        {"from_name_mode": "company", "company_name": "Acme", "from_address_mode": "default"},
+    )
+    draft.refresh_from_db()
+    assert draft.team_address == "help@acme.example"
+
+
+def test_disconnect_asks_first_even_without_javascript(admin_client: Client, channel) -> None:
+    page = admin_client.get(reverse("channels_cfg:channel_list")).content.decode()
+    assert f'id="disconnect-{channel.pk}"' in page
+    assert (
+        f'id="disconnect-{channel.pk}" class="dialog" aria-labelledby="disconnect-title-{channel.pk}" data-modal >'
+        in page
+    )
+    asked = admin_client.get(reverse("channels_cfg:channel_list") + f"?disconnect={channel.pk}")
+    assert "data-modal open" in asked.content.decode()
+    assert "is refused until you reconnect" in asked.content.decode()
+    channel.refresh_from_db()
+    assert channel.status == EmailChannel.Status.CONNECTED

@@ -190,3 +190,22 @@ def test_rate_limit_error_shows_next_to_the_field(
     assert 'id="id_custom_from_address-error"' in content
     assert "less than a minute ago" in content
     assert len(mail.outbox) == 1
+
+
+def test_sending_is_rate_limited_per_workspace_across_drafts(
+    admin_agent, django_capture_on_commit_callbacks
+) -> None:
+    from channels_cfg.wizard_services import (
+        VERIFICATION_MAX_PER_WORKSPACE_HOUR,
+        channel_draft_start,
+    )
+
+    now = timezone.now()
+    for index in range(VERIFICATION_MAX_PER_WORKSPACE_HOUR):
+        channel = channel_draft_start(workspace=admin_agent.workspace, created_by=admin_agent.user)
+        use_custom_address(channel, f"target{index}@victim.example")
+        send(channel, now, django_capture_on_commit_callbacks)
+    one_more = channel_draft_start(workspace=admin_agent.workspace, created_by=admin_agent.user)
+    use_custom_address(one_more, "another@victim.example")
+    with pytest.raises(VerificationRateLimited, match="Too many"):
+        from_address_verification_send(channel=one_more, now=now)

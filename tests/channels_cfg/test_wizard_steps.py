@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -96,6 +97,35 @@ def test_agents_get_403_and_strangers_the_login_page(client: Client, draft, name
 
 
 @pytest.mark.parametrize(
+    ("method", "name"),
+    [
+        ("post", "connect_preview"),
+        ("get", "connect_confirmation"),
+        ("post", "connect_finish"),
+        ("get", "edit"),
+        ("get", "edit_assignment"),
+        ("post", "disconnect"),
+        ("post", "reconnect"),
+        ("post", "test_email"),
+        ("get", "test_email_status"),
+    ],
+)
+def test_every_channel_endpoint_is_for_admins_of_the_workspace(
+    client: Client, draft, method: str, name: str
+) -> None:
+    url = reverse(f"channels_cfg:{name}", args=[draft.pk])
+    send = getattr(client, method)
+    assert send(url).url.startswith(reverse("login"))
+    client.force_login(AgentFactory(workspace=draft.workspace).user)
+    assert send(url).status_code == 403
+    client.force_login(AdminFactory().user)
+    assert send(url).status_code == 404
+    draft.refresh_from_db()
+    assert draft.status == EmailChannel.Status.DRAFT
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
     "name",
     ["connect_from", "connect_assignment", "connect_address", "connect_provider", "edit"],
 )
@@ -155,6 +185,12 @@ def test_htmx_gets_the_step_partial_and_a_plain_request_the_whole_page(
     moved = admin_client.post(url, from_data(), **HTMX)
     assert moved.status_code == 200
     assert reverse("channels_cfg:connect_assignment", args=[draft.pk]) in moved["HX-Location"]
+
+
+def test_an_htmx_history_restore_gets_the_whole_page(admin_client: Client, draft) -> None:
+    url = reverse("channels_cfg:connect_assignment", args=[draft.pk])
+    response = admin_client.get(url, HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
+    assert b"<html" in response.content
 
 
 def test_from_name_must_be_unique_among_hosted_channels(admin_client: Client, draft) -> None:
