@@ -39,19 +39,26 @@ def _filters(request: HttpRequest) -> selectors.ListFilters:
     )
 
 
-def _list_context(request: HttpRequest) -> dict[str, Any]:
+def _list_context(request: HttpRequest, *, with_rows: bool = True) -> dict[str, Any]:
     workspace, agent = request.workspace, request.agent  # type: ignore[attr-defined]
     filters = _filters(request)
     stamp = selectors.inbox_stamp(workspace=workspace)
-    page = selectors.thread_list(workspace=workspace, agent=agent, filters=filters)
+    page = (
+        selectors.thread_list(workspace=workspace, agent=agent, filters=filters)
+        if with_rows
+        else selectors.ThreadPage(threads=[], filters=filters)
+    )
     counts = selectors.thread_counts(workspace=workspace, agent=agent, stamp=stamp)
+    current = request.GET.get("current", "")
+    extra = {"current": current} if current.isdigit() else {}
     return {
+        "current_thread_id": int(current) if current.isdigit() else None,
         "page": page,
         "filters": filters,
         "views": [(view, counts.get(view.slug, 0)) for view in selectors.views_for(agent)],
         "stamp": stamp,
         "list_query": urlencode(filters.as_params()),
-        "poll_query": urlencode(filters.as_params(stamp=stamp)),
+        "poll_query": urlencode(filters.as_params(stamp=stamp, **extra)),
         "next_query": urlencode(filters.as_params(cursor=page.next_cursor)),
         "agents": selectors.workspace_agents(workspace=workspace),
         "channels": list(
@@ -151,7 +158,7 @@ def _load_thread(request: HttpRequest, pk: int) -> Thread:
 @require_GET
 def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
     thread = _load_thread(request, pk)
-    list_context = _list_context(request)
+    list_context = _list_context(request, with_rows=False)
     context = {**list_context, **_thread_context(request, thread, list_context["agents"])}
     services.thread_mark_read(thread=thread, user_id=int(request.user.pk or 0), at=timezone.now())
     return render(request, "inbox/thread.html", context)

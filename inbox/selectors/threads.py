@@ -141,12 +141,12 @@ class ThreadPage:
 
 
 def _search(queryset: QuerySet[Thread], workspace: Workspace, query: str) -> QuerySet[Thread]:
-    # Two steps instead of an OR across a join: matching contacts first (trigram index on
-    # PostgreSQL), then threads by subject or by those contacts, which the planner can combine
-    # with a BitmapOr of two indexes.
+    # Two steps instead of an OR across a join: matching contacts first (trigram indexes on
+    # PostgreSQL), then threads by subject (trigram index) or by those contacts.
     contact_ids = list(
         Contact.objects.filter(workspace_id=workspace.pk)
         .filter(Q(email__icontains=query) | Q(name__icontains=query))
+        .order_by()
         .values_list("id", flat=True)[:SEARCH_CONTACT_LIMIT]
     )
     return queryset.filter(Q(subject__icontains=query) | Q(contact_id__in=contact_ids))
