@@ -256,9 +256,13 @@ def message_send(*, message_id: int, now: datetime | None = None) -> str:
         build_email(message).send(fail_silently=False)
     except Exception as error:
         logger.warning("reply %s failed to send: %s", message_id, type(error).__name__)
+        detail = f"{type(error).__name__}: {error}"
+        if isinstance(error, TimeoutError):
+            # The ESP may have accepted it before the timeout (RELIABILITY.md row 21): never
+            # resend on our own; an agent's Retry re-sends with the same Message-ID.
+            detail = f"No answer from the mail server in time; it may have been delivered. {detail}"
         Message.objects.filter(pk=message_id).update(
-            delivery_status=Message.DeliveryStatus.FAILED,
-            delivery_error=f"{type(error).__name__}: {error}"[:2000],
+            delivery_status=Message.DeliveryStatus.FAILED, delivery_error=detail[:2000]
         )
         inbox_changed(workspace_id=message.workspace_id)
         return "failed"

@@ -193,3 +193,20 @@ def test_control_characters_never_reach_the_from_header(reply, agent_client, con
     reply(agent_client, conversation)
     assert "\n" not in mail.outbox[0].from_email
     assert "Bcc" not in str(mail.outbox[0].message()).split("\n\n")[0].replace("AcmeBcc", "")
+
+
+def test_a_send_timeout_is_never_resent_automatically(conversation, agent):
+    """RELIABILITY.md row 21: the ESP may have accepted the mail before timing out."""
+    with mock.patch("inbox.outbound_tasks.send_message.delay"):
+        message = outbound.reply_create(thread=conversation, agent=agent, body_text="Hi")
+    with mock.patch(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        side_effect=TimeoutError("read timed out"),
+    ) as send:
+        assert send_message(message.pk) == "failed"
+        # The broker redelivers the task (acks_late, worker lost): it must not send again.
+        assert send_message(message.pk) == "skipped"
+    assert send.call_count == 1
+    message.refresh_from_db()
+    assert message.delivery_status == Message.DeliveryStatus.FAILED
+    assert "may have been delivered" in message.delivery_error

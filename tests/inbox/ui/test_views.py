@@ -350,3 +350,19 @@ def test_thread_poll_returns_only_new_messages(agent_client, conversation):
 def test_pages_need_a_login(client, conversation):
     response = client.get(f"/inbox/threads/{conversation.pk}/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_an_address_in_the_display_name_is_flagged_and_the_real_address_shown(
+    agent_client, conversation
+):
+    """RELIABILITY.md row 35."""
+    inbound(conversation, from_name="support@bank.example", from_email="x@evil.example")
+    html = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert "&lt;x@evil.example&gt;" in html
+    assert "The sender&#x27;s name looks like an address" in html
+
+
+def test_pipeline_sender_warnings_are_shown(agent_client, conversation):
+    inbound(conversation, sender_warnings=["DMARC failed: the sender is not verified"])
+    html = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert "DMARC failed: the sender is not verified" in html
