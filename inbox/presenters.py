@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 
 from inbox.models import Attachment, Message
 from inbox.rendering import SANDBOX, RenderedBody, render_html_body
@@ -58,7 +59,10 @@ class MessageView:
 
     @property
     def can_retry(self) -> bool:
-        return self.message.delivery_status == Message.DeliveryStatus.FAILED
+        from inbox.services.outbound import is_stuck
+
+        failed = self.message.delivery_status == Message.DeliveryStatus.FAILED
+        return failed or is_stuck(self.message, timezone.now())
 
 
 def _kind(message: Message) -> tuple[str, str]:

@@ -366,3 +366,10 @@ def test_pipeline_sender_warnings_are_shown(agent_client, conversation):
     inbound(conversation, sender_warnings=["DMARC failed: the sender is not verified"])
     html = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
     assert "DMARC failed: the sender is not verified" in html
+
+
+def test_a_refused_htmx_action_shows_why(agent_client, conversation):
+    response = agent_client.post(
+        f"/inbox/threads/{conversation.pk}/contact/", {"email": "nobody"}, HTTP_HX_REQUEST="true"
+    )
+    assert "Enter a valid email address." in response.content.decode()
