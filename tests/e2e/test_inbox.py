@@ -253,3 +253,60 @@ def test_a_bounce_marks_the_reply_failed(page, live_server, settings, team_agent
     assert response.status_code == 200
     page.locator(f"#message-{ours.pk} [data-delivery='failed']").wait_for(timeout=LIVE_TIMEOUT)
     assert page.locator(f"#message-{ours.pk}").get_by_text("Not delivered").is_visible()
+
+
+def test_in_place_edits_images_paging_and_spam(page, live_server, screenshot_dir, team_agent):
+    from helpdesk.models import Agent
+    from inbox.models import BlockedSender, Thread, Ticket
+
+    agent, channel = team_agent
+    for index in range(55):
+        ThreadFactory(
+            workspace=channel.workspace,
+            channel=channel,
+            subject=f"Old question {index}",
+            last_message_at=timezone.now() - timezone.timedelta(days=1, minutes=index),
+        )
+    thread = arrive(channel, subject="Newsletter with images", text="see html")
+    Message.objects.filter(thread=thread).update(
+        html='<p>Look</p><img alt="remote" src="http://127.0.0.1:9/pixel.gif">'
+    )
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    login(page, live_server, agent.user.username, PASSWORD)
+
+    # Keyset paging appends the older conversations below.
+    assert page.locator("[data-thread-id]").count() == 50
+    page.get_by_role("link", name="Load older conversations").click()
+    page.locator("[data-thread-id]").nth(55).wait_for()
+    assert page.locator("[data-thread-id]").count() == 56
+
+    # Availability, straight from the header.
+    page.get_by_label("Your availability").select_option("away")
+    page.locator(".availability__dot--away").wait_for()
+    assert Agent.objects.get(pk=agent.pk).availability == "away"
+
+    page.goto(f"{live_server.url}/inbox/threads/{thread.pk}/")
+    assert not any("127.0.0.1:9" in url for url in requests)
+    page.get_by_role("link", name="Show images").click()
+    page.get_by_role("link", name="Show images").wait_for(state="detached")
+    page.wait_for_timeout(500)
+    assert any("127.0.0.1:9/pixel.gif" in url for url in requests)
+
+    # Ticket properties are saved as soon as they change.
+    page.locator("#side-panels select[name=priority]").select_option("urgent")
+    page.locator("#side-panels select[name=priority] option[value=urgent][selected]").wait_for(
+        state="attached"
+    )
+    assert Ticket.objects.get(thread=thread).priority == "urgent"
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(screenshot_dir / "inbox-thread-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 860})
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Mark as spam").click()
+    page.wait_for_url(f"{live_server.url}/inbox/")
+    assert page.locator(f'[data-thread-id="{thread.pk}"]').count() == 0
+    assert Thread.objects.get(pk=thread.pk).is_spam
+    assert BlockedSender.objects.filter(value="jane@customer.example").exists()
