@@ -151,6 +151,9 @@ def _load_thread(request: HttpRequest, pk: int) -> Thread:
     thread = selectors.thread_get(workspace=request.workspace, pk=pk)  # type: ignore[attr-defined]
     if thread is None:
         raise Http404("Not found")
+    # Forwarding confirmations carry a mailbox's confirmation code: admins only, like their view.
+    if thread.kind == Thread.Kind.FORWARDING_CONFIRMATION and not request.agent.is_admin:  # type: ignore[attr-defined]
+        raise Http404("Not found")
     return thread
 
 
@@ -170,14 +173,21 @@ def thread_poll(request: HttpRequest, pk: int) -> HttpResponse:
     """New messages after `after` (appended under the thread), or 204 when there are none."""
     thread = _load_thread(request, pk)
     after = request.GET.get("after", "0")
-    new = selectors.thread_messages(thread=thread, after_id=int(after) if after.isdigit() else 0)
+    after_id = int(after) if after.isdigit() else 0
+    new = selectors.thread_messages(thread=thread, after_id=after_id)
     if not new:
         return HttpResponse(status=204)
     services.thread_mark_read(thread=thread, user_id=int(request.user.pk or 0), at=timezone.now())
+    # A new bounce changes the reply it reports on: that reply is re-rendered in place.
+    bounced_ids = {
+        m.bounce_of_id for m in new if m.bounce_of_id and m.bounce_of_id <= int(after or 0)
+    }
+    bounced = selectors.thread_messages(thread=thread, ids=list(bounced_ids)) if bounced_ids else []
     context = {
         "thread": thread,
         "message_views": [present_message(message) for message in new],
-        "last_message_id": new[-1].pk,
+        "changed_views": [present_message(message) for message in bounced],
+        "last_message_id": max(message.pk for message in new),
     }
     return render(request, "inbox/thread.html#new-messages", context)
 

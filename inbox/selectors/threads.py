@@ -194,11 +194,15 @@ def thread_get(*, workspace: Workspace, pk: int) -> Thread | None:
     )
 
 
-def thread_messages(*, thread: Thread, after_id: int = 0) -> list[Message]:
+def thread_messages(
+    *, thread: Thread, after_id: int = 0, ids: Sequence[int] | None = None
+) -> list[Message]:
     """The thread's messages in order, with attachments and the bounces that report on them."""
     queryset = Message.objects.filter(thread_id=thread.pk, workspace_id=thread.workspace_id)
     if after_id:
         queryset = queryset.filter(id__gt=after_id)
+    if ids is not None:
+        queryset = queryset.filter(id__in=list(ids))
     messages: list[Message] = list(
         queryset.select_related("sent_by", "bounce_of")
         .prefetch_related(

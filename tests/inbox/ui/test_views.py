@@ -373,3 +373,28 @@ def test_a_refused_htmx_action_shows_why(agent_client, conversation):
         f"/inbox/threads/{conversation.pk}/contact/", {"email": "nobody"}, HTTP_HX_REQUEST="true"
     )
     assert "Enter a valid email address." in response.content.decode()
+
+
+def test_a_new_bounce_rerenders_the_reply_it_reports_on(agent_client, conversation):
+    reply = MessageFactory(
+        thread=conversation,
+        direction=Message.Direction.OUT,
+        delivery_status=Message.DeliveryStatus.SENT,
+        text="We are on it",
+    )
+    bounce = inbound(conversation, is_bounce=True, bounce_of=reply, subject="Undeliverable")
+    html = agent_client.get(
+        f"/inbox/threads/{conversation.pk}/poll/", {"after": reply.pk}
+    ).content.decode()
+    assert f'id="message-{bounce.pk}"' in html
+    replaced = re.search(
+        rf'<article id="message-{reply.pk}" hx-swap-oob="true".*?</article>', html, re.S
+    )
+    assert replaced and "Not delivered" in replaced[0]
+
+
+def test_forwarding_confirmation_threads_are_for_admins(agent_client, admin_client, workspace):
+    confirmation = ThreadFactory(workspace=workspace, kind=Thread.Kind.FORWARDING_CONFIRMATION)
+    MessageFactory(thread=confirmation, text="Confirmation code: 123456")
+    assert agent_client.get(f"/inbox/threads/{confirmation.pk}/").status_code == 404
+    assert "123456" in admin_client.get(f"/inbox/threads/{confirmation.pk}/").content.decode()
