@@ -398,3 +398,34 @@ def test_forwarding_confirmation_threads_are_for_admins(agent_client, admin_clie
     MessageFactory(thread=confirmation, text="Confirmation code: 123456")
     assert agent_client.get(f"/inbox/threads/{confirmation.pk}/").status_code == 404
     assert "123456" in admin_client.get(f"/inbox/threads/{confirmation.pk}/").content.decode()
+
+
+def test_one_click_change_contact_to_the_forwarder(agent_client, conversation):
+    html = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert "Change contact to boss@customer.example" in html
+    agent_client.post(
+        f"/inbox/threads/{conversation.pk}/contact/", {"email": "boss@customer.example"}
+    )
+    conversation.refresh_from_db()
+    assert conversation.contact.email == "boss@customer.example"
+    html = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert "Change contact to boss@customer.example" not in html
+
+
+def test_htmx_partials_for_load_more_and_the_list_beside_a_thread(
+    agent_client, workspace, conversation
+):
+    for _ in range(PAGE_SIZE + 1):
+        ThreadFactory(workspace=workspace)
+    html = agent_client.get("/inbox/").content.decode()
+    cursor = re.search(r'hx-get="/inbox/\?[^"]*cursor=([^"&]+)"', html)[1]
+    rows = agent_client.get("/inbox/", {"cursor": cursor}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in rows and rows.count("data-thread-id=") == 2
+    side = agent_client.get(
+        "/inbox/",
+        {"current": conversation.pk},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="thread-list",
+    ).content.decode()
+    assert side.lstrip().startswith('<div id="thread-list"')
+    assert "thread-row--current" in side and f"current={conversation.pk}" in side
