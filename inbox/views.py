@@ -118,6 +118,7 @@ def _thread_context(
         "other_threads": selectors.contact_other_threads(thread=thread),
         "teams": list(scoped(Team, workspace).order_by("name")),
         "from_display": f"{from_name} <{from_address}>" if from_name else from_address,
+        "contact_domain": thread.contact.email.rpartition("@")[2].lower() if thread.contact else "",
         "signature_html": signature,
         "max_attachment_bytes": selectors.max_attachment_bytes(),
         "ticket_fields": _ticket_fields(ticket),

@@ -428,3 +428,11 @@ def test_htmx_partials_for_load_more_and_the_list_beside_a_thread(
     ).content.decode()
     assert side.lstrip().startswith('<div id="thread-list"')
     assert "thread-row--current" in side and f"current={newest.pk}" in side
+
+
+def test_admin_can_block_the_senders_whole_domain(admin_client, workspace, conversation):
+    html = admin_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert "Block customer.example" in html
+    admin_client.post(f"/inbox/threads/{conversation.pk}/block/", {"value": "customer.example"})
+    blocked = BlockedSender.objects.get(workspace=workspace)
+    assert blocked.value == "customer.example" and blocked.is_domain
