@@ -55,7 +55,10 @@ def _list_context(request: HttpRequest, *, with_rows: bool = True) -> dict[str, 
         "current_thread_id": int(current) if current.isdigit() else None,
         "page": page,
         "filters": filters,
-        "views": [(view, counts.get(view.slug, 0)) for view in selectors.views_for(agent)],
+        "views": [
+            (view, selectors.count_label(counts.get(view.slug, 0)))
+            for view in selectors.views_for(agent)
+        ],
         "stamp": stamp,
         "list_query": urlencode(filters.as_params()),
         "poll_query": urlencode(filters.as_params(stamp=stamp, **extra)),

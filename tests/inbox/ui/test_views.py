@@ -436,3 +436,15 @@ def test_admin_can_block_the_senders_whole_domain(admin_client, workspace, conve
     admin_client.post(f"/inbox/threads/{conversation.pk}/block/", {"value": "customer.example"})
     blocked = BlockedSender.objects.get(workspace=workspace)
     assert blocked.value == "customer.example" and blocked.is_domain
+
+
+def test_huge_views_show_a_capped_count(agent_client, workspace, settings, monkeypatch):
+    from inbox.selectors import threads as selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    for _ in range(5):
+        ThreadFactory(workspace=workspace, status=Thread.Status.CLOSED)
+    ThreadFactory(workspace=workspace)
+    html = agent_client.get("/inbox/").content.decode()
+    assert 'data-view-count="closed">3+<' in html
+    assert 'data-view-count="open">1<' in html
