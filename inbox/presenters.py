@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 
 from inbox.models import Attachment, Message
 from inbox.rendering import SANDBOX, RenderedBody, render_html_body
@@ -41,6 +42,7 @@ class MessageView:
     delivery_status: str
     delivery_error: str
     bounces: list[Message] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     show_images: bool = False
     sandbox: str = SANDBOX
 
@@ -54,7 +56,10 @@ class MessageView:
 
     @property
     def can_retry(self) -> bool:
-        return self.message.delivery_status == Message.DeliveryStatus.FAILED
+        from inbox.services.outbound import is_stuck
+
+        failed = self.message.delivery_status == Message.DeliveryStatus.FAILED
+        return failed or is_stuck(self.message, timezone.now())
 
 
 def _kind(message: Message) -> tuple[str, str]:
@@ -101,6 +106,12 @@ def present_message(message: Message, *, show_images: bool = False) -> MessageVi
         else None
     )
     status = message.delivery_status
+    warnings = [str(warning) for warning in message.sender_warnings or []]
+    if "@" in message.from_name and message.direction == Message.Direction.IN:
+        # "support@bank.com" <x@evil.example>: the name looks like an address (row 35).
+        warnings.append(
+            f"The sender's name looks like an address; the mail came from {message.from_email}."
+        )
     bounces: list[Message] = []
     if message.direction == Message.Direction.OUT:
         prefetched = getattr(message, "bounce_list", None)
@@ -123,5 +134,6 @@ def present_message(message: Message, *, show_images: bool = False) -> MessageVi
         delivery_status=status,
         delivery_error=error,
         bounces=bounces,
+        warnings=warnings,
         show_images=show_images,
     )

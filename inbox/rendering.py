@@ -68,6 +68,7 @@ _STYLE_PROPERTIES = {
     "white-space",
 }
 _REMOTE_IMAGE = re.compile(r"<img\b[^>]*\bsrc=\"(?:https?:)?//", re.IGNORECASE)
+_REMOTE_SRC = re.compile(r"\s(?:src|srcset)=(\"(?:https?:)?//[^\"]*\")", re.IGNORECASE)
 _CID_SRC = re.compile(r"src=\"cid:([^\"]+)\"", re.IGNORECASE)
 
 _BASE_STYLE = (
@@ -94,6 +95,8 @@ def sanitize_mail_html(value: str) -> str:
         url_schemes={"http", "https", "mailto", "cid", "tel"},
         filter_style_properties=_STYLE_PROPERTIES,
         link_rel="noopener noreferrer nofollow",
+        # Mail has no base URL of ours to be relative to; "//host/x" is a remote URL in disguise.
+        url_relative="deny",
     )
 
 
@@ -131,6 +134,10 @@ def render_html_body(
     images = _inline_images(attachments) if "cid:" in body.lower() else {}
     body = _CID_SRC.sub(lambda match: f'src="{images.get(match[1], "")}"', body)
     has_remote = bool(_REMOTE_IMAGE.search(body))
+    if has_remote and not show_images:
+        # The CSP blocks these too; removing the URL means no request even if a browser's
+        # preload scanner or a CSP bug lets one through (RELIABILITY.md row 41).
+        body = _REMOTE_SRC.sub(r" data-blocked-src=\1", body)
     csp = content_security_policy(show_images=show_images)
     document = (
         '<!doctype html><html><head><meta charset="utf-8">'

@@ -39,19 +39,29 @@ def _filters(request: HttpRequest) -> selectors.ListFilters:
     )
 
 
-def _list_context(request: HttpRequest) -> dict[str, Any]:
+def _list_context(request: HttpRequest, *, with_rows: bool = True) -> dict[str, Any]:
     workspace, agent = request.workspace, request.agent  # type: ignore[attr-defined]
     filters = _filters(request)
     stamp = selectors.inbox_stamp(workspace=workspace)
-    page = selectors.thread_list(workspace=workspace, agent=agent, filters=filters)
+    page = (
+        selectors.thread_list(workspace=workspace, agent=agent, filters=filters)
+        if with_rows
+        else selectors.ThreadPage(threads=[], filters=filters)
+    )
     counts = selectors.thread_counts(workspace=workspace, agent=agent, stamp=stamp)
+    current = request.GET.get("current", "")
+    extra = {"current": current} if current.isdigit() else {}
     return {
+        "current_thread_id": int(current) if current.isdigit() else None,
         "page": page,
         "filters": filters,
-        "views": [(view, counts.get(view.slug, 0)) for view in selectors.views_for(agent)],
+        "views": [
+            (view, selectors.count_label(counts.get(view.slug, 0)))
+            for view in selectors.views_for(agent)
+        ],
         "stamp": stamp,
         "list_query": urlencode(filters.as_params()),
-        "poll_query": urlencode(filters.as_params(stamp=stamp)),
+        "poll_query": urlencode(filters.as_params(stamp=stamp, **extra)),
         "next_query": urlencode(filters.as_params(cursor=page.next_cursor)),
         "agents": selectors.workspace_agents(workspace=workspace),
         "channels": list(
@@ -111,6 +121,7 @@ def _thread_context(
         "other_threads": selectors.contact_other_threads(thread=thread),
         "teams": list(scoped(Team, workspace).order_by("name")),
         "from_display": f"{from_name} <{from_address}>" if from_name else from_address,
+        "contact_domain": thread.contact.email.rpartition("@")[2].lower() if thread.contact else "",
         "signature_html": signature,
         "max_attachment_bytes": selectors.max_attachment_bytes(),
         "ticket_fields": _ticket_fields(ticket),
@@ -144,6 +155,9 @@ def _load_thread(request: HttpRequest, pk: int) -> Thread:
     thread = selectors.thread_get(workspace=request.workspace, pk=pk)  # type: ignore[attr-defined]
     if thread is None:
         raise Http404("Not found")
+    # Forwarding confirmations carry a mailbox's confirmation code: admins only, like their view.
+    if thread.kind == Thread.Kind.FORWARDING_CONFIRMATION and not request.agent.is_admin:  # type: ignore[attr-defined]
+        raise Http404("Not found")
     return thread
 
 
@@ -151,7 +165,7 @@ def _load_thread(request: HttpRequest, pk: int) -> Thread:
 @require_GET
 def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
     thread = _load_thread(request, pk)
-    list_context = _list_context(request)
+    list_context = _list_context(request, with_rows=False)
     context = {**list_context, **_thread_context(request, thread, list_context["agents"])}
     services.thread_mark_read(thread=thread, user_id=int(request.user.pk or 0), at=timezone.now())
     return render(request, "inbox/thread.html", context)
@@ -163,14 +177,21 @@ def thread_poll(request: HttpRequest, pk: int) -> HttpResponse:
     """New messages after `after` (appended under the thread), or 204 when there are none."""
     thread = _load_thread(request, pk)
     after = request.GET.get("after", "0")
-    new = selectors.thread_messages(thread=thread, after_id=int(after) if after.isdigit() else 0)
+    after_id = int(after) if after.isdigit() else 0
+    new = selectors.thread_messages(thread=thread, after_id=after_id)
     if not new:
         return HttpResponse(status=204)
     services.thread_mark_read(thread=thread, user_id=int(request.user.pk or 0), at=timezone.now())
+    # A new bounce changes the reply it reports on: that reply is re-rendered in place.
+    bounced_ids = {
+        m.bounce_of_id for m in new if m.bounce_of_id and m.bounce_of_id <= int(after or 0)
+    }
+    bounced = selectors.thread_messages(thread=thread, ids=list(bounced_ids)) if bounced_ids else []
     context = {
         "thread": thread,
         "message_views": [present_message(message) for message in new],
-        "last_message_id": new[-1].pk,
+        "changed_views": [present_message(message) for message in bounced],
+        "last_message_id": max(message.pk for message in new),
     }
     return render(request, "inbox/thread.html#new-messages", context)
 

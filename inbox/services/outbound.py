@@ -195,17 +195,34 @@ def _queue_send(message_id: int, workspace_id: int) -> None:
     transaction.on_commit(lambda: inbox_changed(workspace_id=workspace_id))
 
 
-def message_retry(*, message: Message) -> bool:
-    """Queue a failed reply again; False when it is not failed (sent, or already sending)."""
+# A reply still "sending" this long after it was stored was never picked up (its on-commit
+# callback was lost, or the broker was down): the agent may queue it again.
+UNCLAIMED_TOO_LONG = timedelta(minutes=5)
+
+
+def is_stuck(message: Message, now: datetime) -> bool:
+    """A "sending" reply no worker holds: never claimed for a while, or its claim went stale."""
+    if message.delivery_status != Message.DeliveryStatus.SENDING:
+        return False
+    if message.send_started_at is None:
+        return message.created_at < now - UNCLAIMED_TOO_LONG
+    return message.send_started_at < now - STALE_CLAIM
+
+
+def message_retry(*, message: Message, now: datetime | None = None) -> bool:
+    """Queue a failed (or stuck) reply again; False when it is sent or a worker is on it."""
+    now = now or timezone.now()
     with transaction.atomic():
         updated = Message.objects.filter(
             pk=message.pk,
             direction=Message.Direction.OUT,
             delivery_status=Message.DeliveryStatus.FAILED,
         ).update(delivery_status=Message.DeliveryStatus.SENDING, send_started_at=None)
-        if updated:
+        # A stuck reply keeps its state: the claim in message_send still allows one send only.
+        if updated or is_stuck(message, now):
             _queue_send(message.pk, message.workspace_id)
-    return bool(updated)
+            return True
+    return False
 
 
 def _claim(message_id: int, now: datetime) -> bool:
@@ -256,9 +273,13 @@ def message_send(*, message_id: int, now: datetime | None = None) -> str:
         build_email(message).send(fail_silently=False)
     except Exception as error:
         logger.warning("reply %s failed to send: %s", message_id, type(error).__name__)
+        detail = f"{type(error).__name__}: {error}"
+        if isinstance(error, TimeoutError):
+            # The ESP may have accepted it before the timeout (RELIABILITY.md row 21): never
+            # resend on our own; an agent's Retry re-sends with the same Message-ID.
+            detail = f"No answer from the mail server in time; it may have been delivered. {detail}"
         Message.objects.filter(pk=message_id).update(
-            delivery_status=Message.DeliveryStatus.FAILED,
-            delivery_error=f"{type(error).__name__}: {error}"[:2000],
+            delivery_status=Message.DeliveryStatus.FAILED, delivery_error=detail[:2000]
         )
         inbox_changed(workspace_id=message.workspace_id)
         return "failed"

@@ -193,3 +193,54 @@ def test_control_characters_never_reach_the_from_header(reply, agent_client, con
     reply(agent_client, conversation)
     assert "\n" not in mail.outbox[0].from_email
     assert "Bcc" not in str(mail.outbox[0].message()).split("\n\n")[0].replace("AcmeBcc", "")
+
+
+def test_a_send_timeout_is_never_resent_automatically(conversation, agent):
+    """RELIABILITY.md row 21: the ESP may have accepted the mail before timing out."""
+    with mock.patch("inbox.outbound_tasks.send_message.delay"):
+        message = outbound.reply_create(thread=conversation, agent=agent, body_text="Hi")
+    with mock.patch(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        side_effect=TimeoutError("read timed out"),
+    ) as send:
+        assert send_message(message.pk) == "failed"
+        # The broker redelivers the task (acks_late, worker lost): it must not send again.
+        assert send_message(message.pk) == "skipped"
+    assert send.call_count == 1
+    message.refresh_from_db()
+    assert message.delivery_status == Message.DeliveryStatus.FAILED
+    assert "may have been delivered" in message.delivery_error
+
+
+def test_a_reply_never_picked_up_can_be_sent_again_once(
+    agent_client, conversation, agent, django_capture_on_commit_callbacks
+):
+    """Its on-commit callback was lost (RELIABILITY.md row 16): the agent sees Send again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with mock.patch("inbox.outbound_tasks.send_message.delay"):
+        message = outbound.reply_create(
+            thread=conversation,
+            agent=agent,
+            body_text="Hi",
+            now=timezone.now() - timedelta(minutes=10),
+        )
+    html = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert "Send again" in html
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(f"/inbox/messages/{message.pk}/retry/")
+        agent_client.post(f"/inbox/messages/{message.pk}/retry/")
+    assert len(mail.outbox) == 1
+    assert Message.objects.get(pk=message.pk).delivery_status == Message.DeliveryStatus.SENT
+
+
+def test_a_fresh_sending_reply_offers_no_retry(agent_client, conversation, agent):
+    with mock.patch("inbox.outbound_tasks.send_message.delay") as delay:
+        message = outbound.reply_create(thread=conversation, agent=agent, body_text="Hi")
+        assert outbound.message_retry(message=message) is False
+    assert delay.call_count == 0
+    assert (
+        "Send again" not in agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    )

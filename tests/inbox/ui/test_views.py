@@ -350,3 +350,101 @@ def test_thread_poll_returns_only_new_messages(agent_client, conversation):
 def test_pages_need_a_login(client, conversation):
     response = client.get(f"/inbox/threads/{conversation.pk}/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_an_address_in_the_display_name_is_flagged_and_the_real_address_shown(
+    agent_client, conversation
+):
+    """RELIABILITY.md row 35."""
+    inbound(conversation, from_name="support@bank.example", from_email="x@evil.example")
+    html = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert "&lt;x@evil.example&gt;" in html
+    assert "The sender&#x27;s name looks like an address" in html
+
+
+def test_pipeline_sender_warnings_are_shown(agent_client, conversation):
+    inbound(conversation, sender_warnings=["DMARC failed: the sender is not verified"])
+    html = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert "DMARC failed: the sender is not verified" in html
+
+
+def test_a_refused_htmx_action_shows_why(agent_client, conversation):
+    response = agent_client.post(
+        f"/inbox/threads/{conversation.pk}/contact/", {"email": "nobody"}, HTTP_HX_REQUEST="true"
+    )
+    assert "Enter a valid email address." in response.content.decode()
+
+
+def test_a_new_bounce_rerenders_the_reply_it_reports_on(agent_client, conversation):
+    reply = MessageFactory(
+        thread=conversation,
+        direction=Message.Direction.OUT,
+        delivery_status=Message.DeliveryStatus.SENT,
+        text="We are on it",
+    )
+    bounce = inbound(conversation, is_bounce=True, bounce_of=reply, subject="Undeliverable")
+    html = agent_client.get(
+        f"/inbox/threads/{conversation.pk}/poll/", {"after": reply.pk}
+    ).content.decode()
+    assert f'id="message-{bounce.pk}"' in html
+    replaced = re.search(
+        rf'<article id="message-{reply.pk}" hx-swap-oob="true".*?</article>', html, re.S
+    )
+    assert replaced and "Not delivered" in replaced[0]
+
+
+def test_forwarding_confirmation_threads_are_for_admins(agent_client, admin_client, workspace):
+    confirmation = ThreadFactory(workspace=workspace, kind=Thread.Kind.FORWARDING_CONFIRMATION)
+    MessageFactory(thread=confirmation, text="Confirmation code: 123456")
+    assert agent_client.get(f"/inbox/threads/{confirmation.pk}/").status_code == 404
+    assert "123456" in admin_client.get(f"/inbox/threads/{confirmation.pk}/").content.decode()
+
+
+def test_one_click_change_contact_to_the_forwarder(agent_client, conversation):
+    html = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert "Change contact to boss@customer.example" in html
+    agent_client.post(
+        f"/inbox/threads/{conversation.pk}/contact/", {"email": "boss@customer.example"}
+    )
+    conversation.refresh_from_db()
+    assert conversation.contact.email == "boss@customer.example"
+    html = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert "Change contact to boss@customer.example" not in html
+
+
+def test_htmx_partials_for_load_more_and_the_list_beside_a_thread(
+    agent_client, workspace, conversation
+):
+    newest = [ThreadFactory(workspace=workspace) for _ in range(PAGE_SIZE + 1)][-1]
+    html = agent_client.get("/inbox/").content.decode()
+    cursor = re.search(r'hx-get="/inbox/\?[^"]*cursor=([^"&]+)"', html)[1]
+    rows = agent_client.get("/inbox/", {"cursor": cursor}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in rows and rows.count("data-thread-id=") == 2
+    side = agent_client.get(
+        "/inbox/",
+        {"current": newest.pk},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="thread-list",
+    ).content.decode()
+    assert side.lstrip().startswith('<div id="thread-list"')
+    assert "thread-row--current" in side and f"current={newest.pk}" in side
+
+
+def test_admin_can_block_the_senders_whole_domain(admin_client, workspace, conversation):
+    html = admin_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert "Block customer.example" in html
+    admin_client.post(f"/inbox/threads/{conversation.pk}/block/", {"value": "customer.example"})
+    blocked = BlockedSender.objects.get(workspace=workspace)
+    assert blocked.value == "customer.example" and blocked.is_domain
+
+
+def test_huge_views_show_a_capped_count(agent_client, workspace, settings, monkeypatch):
+    from inbox.selectors import threads as selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    for _ in range(5):
+        ThreadFactory(workspace=workspace, status=Thread.Status.CLOSED)
+    ThreadFactory(workspace=workspace)
+    html = agent_client.get("/inbox/").content.decode()
+    assert 'data-view-count="closed">3+<' in html
+    assert 'data-view-count="open">1<' in html
