@@ -184,7 +184,6 @@ def _postmark_payload(raw: str, recipient: str) -> dict:
     }
 
 
-@pytest.mark.xfail(strict=False, reason="needs the inbound pipeline")
 def test_customer_reply_posted_to_the_webhook_lands_in_the_same_thread(
     page, live_server, settings, team_agent, client
 ):
@@ -218,7 +217,6 @@ def test_customer_reply_posted_to_the_webhook_lands_in_the_same_thread(
     )
 
 
-@pytest.mark.xfail(strict=False, reason="needs the inbound pipeline")
 def test_a_bounce_marks_the_reply_failed(page, live_server, settings, team_agent, client):
     agent, channel = team_agent
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": ["hook:secret"]}
