@@ -108,12 +108,16 @@
         field.value = area.innerHTML;
       };
       area.addEventListener("input", sync);
-      document.addEventListener("selectionchange", () => {
+      const saveRange = () => {
         const selection = document.getSelection();
         if (selection && selection.rangeCount && area.contains(selection.anchorNode)) {
           savedRange = selection.getRangeAt(0).cloneRange();
         }
-      });
+      };
+      // selectionchange arrives late after fast typing; input and key events keep the caret
+      // position current, so a token goes exactly where the caret was.
+      document.addEventListener("selectionchange", saveRange);
+      ["input", "keyup", "mouseup"].forEach((name) => area.addEventListener(name, saveRange));
       const restore = () => {
         area.focus();
         if (savedRange) {
