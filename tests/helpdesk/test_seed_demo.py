@@ -8,10 +8,21 @@ from django.core.management import call_command
 from django.test import Client
 
 from channels_cfg.models import EmailChannel
+from helpdesk.management.commands import seed_demo
 from helpdesk.models import Agent, Team, Workspace
 from inbox.models import Contact, Message, Thread
 
 pytestmark = pytest.mark.django_db
+
+REAL_CREDENTIALS_FILE = seed_demo.CREDENTIALS_FILE
+
+
+@pytest.fixture(autouse=True)
+def credentials_file(tmp_path, monkeypatch):
+    """Tests never read or overwrite the developer's own demo passwords in var/."""
+    path = tmp_path / "demo-credentials.json"
+    monkeypatch.setattr(seed_demo, "CREDENTIALS_FILE", path)
+    return path
 
 
 def _seed_json() -> dict:
@@ -55,3 +66,18 @@ def test_seed_demo_takes_passwords_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "from-the-env-123")
     assert _seed_json()["admin_password"] == "from-the-env-123"
     assert Client().login(username="admin", password="from-the-env-123")
+
+
+def test_generated_passwords_are_kept_for_the_next_run(credentials_file) -> None:
+    first = _seed_json()
+    assert json.loads(credentials_file.read_text())["admin"] == first["admin_password"]
+    assert _seed_json()["admin_password"] == first["admin_password"]
+
+
+def test_the_tests_leave_the_real_credentials_file_alone(credentials_file, monkeypatch) -> None:
+    before = REAL_CREDENTIALS_FILE.read_bytes() if REAL_CREDENTIALS_FILE.exists() else None
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "only-in-this-test")
+    _seed_json()
+    after = REAL_CREDENTIALS_FILE.read_bytes() if REAL_CREDENTIALS_FILE.exists() else None
+    assert before == after
+    assert "only-in-this-test" in credentials_file.read_text()
