@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from channels_cfg.models import EmailChannel
+from channels_cfg.signature import render_signature
 from helpdesk.management.commands import seed_demo
 from helpdesk.models import Agent, Team, Workspace
 from inbox.models import Contact, Message, Thread
@@ -81,3 +82,11 @@ def test_the_tests_leave_the_real_credentials_file_alone(credentials_file, monke
     after = REAL_CREDENTIALS_FILE.read_bytes() if REAL_CREDENTIALS_FILE.exists() else None
     assert before == after
     assert "only-in-this-test" in credentials_file.read_text()
+
+
+def test_the_demo_signature_is_filled_with_the_sending_agents_name() -> None:
+    summary = _seed_json()
+    channel = EmailChannel.objects.get(pk=summary["channel_id"])
+    rendered = render_signature(channel.signature_html, full_name="Alice Agent", first_name="Alice")
+    assert "Alice from the Acme team" in rendered
+    assert "{" not in rendered

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels_cfg.models import EmailChannel, ForwardingAddress
+from channels_cfg.signature import token_marker
 from helpdesk.models import Agent, Team, Workspace
 from inbox.models import Contact, Message, Thread, Ticket
 
@@ -127,7 +128,7 @@ def _channel(workspace: Workspace, creator: Any) -> EmailChannel:
         status=EmailChannel.Status.CONNECTED,
         company_name="Acme",
         default_from_username="support",
-        signature_html="<p>Best,<br>{{ sender.first_name }} from the Acme team</p>",
+        signature_html=f"<p>Best,<br>{token_marker('first_name')} from the Acme team</p>",
         auto_assign=True,
         created_by=creator,
         connected_at=now,
