@@ -7,4 +7,5 @@ class InboxConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the receiver of anymail's inbound signal (intake).
+        from inbox import tracking  # noqa: F401  (delivery events about our replies)
         from inbox.webhooks import receivers  # noqa: F401

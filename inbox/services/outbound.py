@@ -30,6 +30,7 @@ from inbox.loop import LOOP_HEADER, loop_header_value
 from inbox.message_ids import make_outbound_message_id
 from inbox.models import Attachment, Message, Thread
 from inbox.selectors.threads import inbox_changed, max_attachment_bytes
+from inbox.tracking import tracking_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -255,6 +256,8 @@ def build_email(message: Message) -> EmailMultiAlternatives:
         to=[message.to],
         headers=headers,
     )
+    # Delivery events the ESP posts later (a bounce after acceptance) find the reply by this.
+    email.metadata = tracking_metadata(message)  # type: ignore[attr-defined]
     if message.html:
         email.attach_alternative(message.html, "text/html")
     for attachment in message.attachments.all():
