@@ -114,12 +114,19 @@
           savedRange = selection.getRangeAt(0).cloneRange();
         }
       });
+      // Put the caret back where it was before a toolbar control took focus. The live
+      // selection wins over the saved one: selectionchange is asynchronous, so the saved range
+      // can lag a keystroke behind.
       const restore = () => {
+        const selection = document.getSelection();
+        const current =
+          selection && selection.rangeCount && area.contains(selection.anchorNode)
+            ? selection.getRangeAt(0).cloneRange()
+            : savedRange;
         area.focus();
-        if (savedRange) {
-          const selection = document.getSelection();
+        if (current) {
           selection.removeAllRanges();
-          selection.addRange(savedRange);
+          selection.addRange(current);
         }
       };
       const changed = () => {
