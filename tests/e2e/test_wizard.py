@@ -218,6 +218,8 @@ def test_admin_walks_the_wizard_by_keyboard_at_phone_width(
     page.keyboard.press("Enter")  # Enter means Next
 
     wait_for_step(page, "assignment")
+    # Focus starts at the top of the new step, not lost on <body>.
+    expect(page.locator("[data-step-heading]")).to_be_focused()
     switch = page.get_by_role("switch", name="Automatically assign threads")
     switch.focus()
     page.keyboard.press("Space")
