@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from channels_cfg.addresses import address_domain
 from channels_cfg.models import (
@@ -70,8 +70,15 @@ def verification_pending_get(
     )
 
 
+def _confirmations_newest_first() -> QuerySet[ForwardingConfirmation]:
+    return ForwardingConfirmation.objects.order_by("-received_at", "-id")
+
+
 def confirmation_latest_get(channel: EmailChannel) -> ForwardingConfirmation | None:
-    return channel.forwarding_confirmations.order_by("-received_at", "-id").first()
+    prefetched = getattr(channel, "_prefetched_objects_cache", {})
+    if "forwarding_confirmations" in prefetched:
+        return next(iter(prefetched["forwarding_confirmations"]), None)
+    return _confirmations_newest_first().filter(channel=channel).first()
 
 
 def confirmation_pending_get(channel: EmailChannel) -> ForwardingConfirmation | None:
@@ -107,6 +114,9 @@ def channel_list_for_settings(workspace: Workspace) -> QuerySet[EmailChannel]:
         EmailChannel.objects.filter(workspace=workspace)
         .exclude(status=EmailChannel.Status.DRAFT)
         .select_related("forwarding_address", "workspace")
+        .prefetch_related(
+            Prefetch("forwarding_confirmations", queryset=_confirmations_newest_first())
+        )
         .annotate(
             rejected_count=Count("inbound_emails", filter=Q(inbound_emails__status="rejected"))
         )
