@@ -128,3 +128,16 @@ def channel_list_drafts(workspace: Workspace) -> QuerySet[EmailChannel]:
     return EmailChannel.objects.filter(
         workspace=workspace, status=EmailChannel.Status.DRAFT
     ).select_related("forwarding_address")
+
+
+# Forwarding normally takes seconds; after this long a test email is reported as not returned.
+TEST_EMAIL_WAIT = timedelta(minutes=15)
+
+
+def channel_test_email_state(channel: EmailChannel, *, now: datetime) -> str:
+    """ "" (never sent), "returned", "waiting" (poll on), or "missing" (waited long enough)."""
+    if channel.test_email_received_at is not None:
+        return "returned"
+    if channel.test_email_sent_at is None:
+        return ""
+    return "waiting" if now - channel.test_email_sent_at < TEST_EMAIL_WAIT else "missing"

@@ -327,3 +327,17 @@ def test_the_list_costs_the_same_queries_for_one_channel_or_many(
     with django_assert_num_queries(len(one.captured_queries)):
         response = admin_client.get(url)
     assert response.content.decode().count("Pending confirmation") == 4
+
+
+def test_a_test_email_that_never_returns_is_reported_and_polling_stops(
+    admin_client: Client, channel
+) -> None:
+    EmailChannel.objects.filter(pk=channel.pk).update(
+        test_email_token="tok", test_email_sent_at=timezone.now() - timedelta(minutes=16)
+    )
+    status = admin_client.get(
+        reverse("channels_cfg:test_email_status", args=[channel.pk]), **HTMX
+    ).content.decode()
+    assert "Test email did not come back" in status
+    assert "help@acme.example forwards to this address" in status
+    assert "every 5s" not in status
