@@ -108,25 +108,22 @@
         field.value = area.innerHTML;
       };
       area.addEventListener("input", sync);
-      document.addEventListener("selectionchange", () => {
+      const saveRange = () => {
         const selection = document.getSelection();
         if (selection && selection.rangeCount && area.contains(selection.anchorNode)) {
           savedRange = selection.getRangeAt(0).cloneRange();
         }
-      });
-      // Put the caret back where it was before a toolbar control took focus. The live
-      // selection wins over the saved one: selectionchange is asynchronous, so the saved range
-      // can lag a keystroke behind.
+      };
+      // selectionchange arrives late after fast typing; input and key events keep the caret
+      // position current, so a token goes exactly where the caret was.
+      document.addEventListener("selectionchange", saveRange);
+      ["input", "keyup", "mouseup"].forEach((name) => area.addEventListener(name, saveRange));
       const restore = () => {
-        const selection = document.getSelection();
-        const current =
-          selection && selection.rangeCount && area.contains(selection.anchorNode)
-            ? selection.getRangeAt(0).cloneRange()
-            : savedRange;
         area.focus();
-        if (current) {
+        if (savedRange) {
+          const selection = document.getSelection();
           selection.removeAllRanges();
-          selection.addRange(current);
+          selection.addRange(savedRange);
         }
       };
       const changed = () => {
