@@ -36,7 +36,9 @@ def channel_list(request: HttpRequest) -> HttpResponse:
     workspace = request.workspace  # type: ignore[attr-defined]
     channels = list(selectors.channel_list_for_settings(workspace))
     agent_name = request.agent.full_name  # type: ignore[attr-defined]
+    now = timezone.now()
     for channel in channels:
+        channel.test_email_state = selectors.channel_test_email_state(channel, now=now)  # type: ignore[attr-defined]
         channel.pending_confirmation = selectors.confirmation_pending_get(channel)  # type: ignore[attr-defined]
         channel.from_line = f"{channel.from_name_for(agent_name)} <{channel.from_address}>"  # type: ignore[attr-defined]
     confirm = request.GET.get("disconnect", "")
@@ -92,4 +94,5 @@ def channel_test_email(request: HttpRequest, pk: int) -> HttpResponse:
 def channel_test_email_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The fragment the channel list polls while a test email is on its way."""
     channel = _channel(request, pk)
+    channel.test_email_state = selectors.channel_test_email_state(channel, now=timezone.now())  # type: ignore[attr-defined]
     return render(request, "channels_cfg/channel_list.html#test-status", {"channel": channel})

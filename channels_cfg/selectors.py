@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from channels_cfg.addresses import address_domain
 from channels_cfg.models import (
@@ -70,8 +70,15 @@ def verification_pending_get(
     )
 
 
+def _confirmations_newest_first() -> QuerySet[ForwardingConfirmation]:
+    return ForwardingConfirmation.objects.order_by("-received_at", "-id")
+
+
 def confirmation_latest_get(channel: EmailChannel) -> ForwardingConfirmation | None:
-    return channel.forwarding_confirmations.order_by("-received_at", "-id").first()
+    prefetched = getattr(channel, "_prefetched_objects_cache", {})
+    if "forwarding_confirmations" in prefetched:
+        return next(iter(prefetched["forwarding_confirmations"]), None)
+    return _confirmations_newest_first().filter(channel=channel).first()
 
 
 def confirmation_pending_get(channel: EmailChannel) -> ForwardingConfirmation | None:
@@ -107,6 +114,9 @@ def channel_list_for_settings(workspace: Workspace) -> QuerySet[EmailChannel]:
         EmailChannel.objects.filter(workspace=workspace)
         .exclude(status=EmailChannel.Status.DRAFT)
         .select_related("forwarding_address", "workspace")
+        .prefetch_related(
+            Prefetch("forwarding_confirmations", queryset=_confirmations_newest_first())
+        )
         .annotate(
             rejected_count=Count("inbound_emails", filter=Q(inbound_emails__status="rejected"))
         )
@@ -118,3 +128,16 @@ def channel_list_drafts(workspace: Workspace) -> QuerySet[EmailChannel]:
     return EmailChannel.objects.filter(
         workspace=workspace, status=EmailChannel.Status.DRAFT
     ).select_related("forwarding_address")
+
+
+# Forwarding normally takes seconds; after this long a test email is reported as not returned.
+TEST_EMAIL_WAIT = timedelta(minutes=15)
+
+
+def channel_test_email_state(channel: EmailChannel, *, now: datetime) -> str:
+    """ "" (never sent), "returned", "waiting" (poll on), or "missing" (waited long enough)."""
+    if channel.test_email_received_at is not None:
+        return "returned"
+    if channel.test_email_sent_at is None:
+        return ""
+    return "waiting" if now - channel.test_email_sent_at < TEST_EMAIL_WAIT else "missing"

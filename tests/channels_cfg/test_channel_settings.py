@@ -303,3 +303,41 @@ def test_disconnect_asks_first_even_without_javascript(admin_client: Client, cha
     assert "is refused until you reconnect" in asked.content.decode()
     channel.refresh_from_db()
     assert channel.status == EmailChannel.Status.CONNECTED
+
+
+def test_the_list_costs_the_same_queries_for_one_channel_or_many(
+    admin_client: Client, workspace, django_assert_num_queries
+) -> None:
+    def add_channel() -> None:
+        channel = ForwardingAddressFactory(channel__workspace=workspace).channel
+        ForwardingConfirmation.objects.create(
+            channel=channel, provider="gmail", code="1", received_at=timezone.now()
+        )
+
+    add_channel()
+    url = reverse("channels_cfg:channel_list")
+    admin_client.get(url)  # warm the session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get(url)
+    for _ in range(3):
+        add_channel()
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = admin_client.get(url)
+    assert response.content.decode().count("Pending confirmation") == 4
+
+
+def test_a_test_email_that_never_returns_is_reported_and_polling_stops(
+    admin_client: Client, channel
+) -> None:
+    EmailChannel.objects.filter(pk=channel.pk).update(
+        test_email_token="tok", test_email_sent_at=timezone.now() - timedelta(minutes=16)
+    )
+    status = admin_client.get(
+        reverse("channels_cfg:test_email_status", args=[channel.pk]), **HTMX
+    ).content.decode()
+    assert "Test email did not come back" in status
+    assert "help@acme.example forwards to this address" in status
+    assert "every 5s" not in status

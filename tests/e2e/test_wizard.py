@@ -25,6 +25,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def _patient_expect() -> object:
+    # Two cores shared by several suites: give htmx round trips room before calling them lost.
+    expect.set_options(timeout=10_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 def start_wizard(page, live_server) -> None:
     page.goto(f"{live_server.url}/settings/channels/")
     page.get_by_role("link", name="Connect a channel").first.click()
@@ -210,6 +218,8 @@ def test_admin_walks_the_wizard_by_keyboard_at_phone_width(
     page.keyboard.press("Enter")  # Enter means Next
 
     wait_for_step(page, "assignment")
+    # Focus starts at the top of the new step, not lost on <body>.
+    expect(page.locator("[data-step-heading]")).to_be_focused()
     switch = page.get_by_role("switch", name="Automatically assign threads")
     switch.focus()
     page.keyboard.press("Space")
