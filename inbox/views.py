@@ -36,6 +36,7 @@ def _filters(request: HttpRequest) -> selectors.ListFilters:
         channel_id=int(channel) if channel.isdigit() else None,
         assignee=request.GET.get("assignee", "")[:20],
         cursor=request.GET.get("cursor", "")[:200],
+        until=request.GET.get("until", "")[:200],
     )
 
 
@@ -50,7 +51,9 @@ def _list_context(request: HttpRequest, *, with_rows: bool = True) -> dict[str, 
     )
     counts = selectors.thread_counts(workspace=workspace, agent=agent, stamp=stamp)
     current = request.GET.get("current", "")
-    extra = {"current": current} if current.isdigit() else {}
+    extra: dict[str, str | int] = {"current": current} if current.isdigit() else {}
+    if filters.until:
+        extra["until"] = filters.until
     return {
         "current_thread_id": int(current) if current.isdigit() else None,
         "page": page,
@@ -75,7 +78,13 @@ def _list_context(request: HttpRequest, *, with_rows: bool = True) -> dict[str, 
 def inbox_index(request: HttpRequest) -> HttpResponse:
     context = _list_context(request)
     if request.htmx and request.GET.get("cursor"):  # type: ignore[attr-defined]
-        return render(request, "inbox/index.html#thread-rows", context)
+        # Older rows go below the list; the live poller from now on refreshes every row down to
+        # the last one shown (without a stamp, so its first round catches up on what arrived).
+        if context["page"].threads:
+            extra = {"current": context["current_thread_id"] or ""}
+            until = selectors.encode_cursor(context["page"].threads[-1])
+            context["poll_query"] = urlencode(context["filters"].as_params(until=until, **extra))
+        return render(request, "inbox/index.html#more-rows", context)
     if request.htmx and request.htmx.target == "thread-list":  # type: ignore[attr-defined]
         return render(request, "inbox/index.html#thread-list", context)
     return render(request, "inbox/index.html", context)

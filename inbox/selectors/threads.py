@@ -24,6 +24,8 @@ from helpdesk.models import Agent, Workspace
 from inbox.models import Contact, Message, Thread, ThreadReadState
 
 PAGE_SIZE = 50
+# A live refresh re-renders the list down to the oldest row already shown, at most this many.
+REFRESH_MAX_ROWS = PAGE_SIZE * 10
 SEARCH_CONTACT_LIMIT = 500
 COUNTS_CACHE_SECONDS = 60
 # Beyond this a view shows "999+"-style counts; exact counts of huge views cost a full scan.
@@ -132,6 +134,8 @@ class ListFilters:
     # "" any assignee, "none" unassigned, or a user id
     assignee: str = ""
     cursor: str = ""
+    # A live refresh after "Load older conversations": every row down to this position.
+    until: str = ""
 
     def as_params(self, **overrides: str | int) -> dict[str, str | int]:
         params: dict[str, str | int | None] = {
@@ -196,6 +200,16 @@ def thread_list(*, workspace: Workspace, agent: Agent, filters: ListFilters) -> 
         queryset = queryset.filter(
             Q(last_message_at__lt=moment) | Q(last_message_at=moment, id__lt=pk)
         )
+    limit = PAGE_SIZE
+    until = decode_cursor(filters.until) if filters.until and not position else None
+    has_older = False
+    if until:
+        moment, pk = until
+        newer_or_same = Q(last_message_at__gt=moment) | Q(last_message_at=moment, id__gte=pk)
+        older = Q(last_message_at__lt=moment) | Q(last_message_at=moment, id__lt=pk)
+        has_older = queryset.filter(older).exists()
+        queryset = queryset.filter(newer_or_same)
+        limit = REFRESH_MAX_ROWS
     read = ThreadReadState.objects.filter(
         thread_id=OuterRef("pk"),
         user_id=agent.user_id,
@@ -204,10 +218,13 @@ def thread_list(*, workspace: Workspace, agent: Agent, filters: ListFilters) -> 
     rows = list(
         queryset.select_related("contact", "assignee", "assigned_team", "ticket")
         .annotate(is_read=Exists(read))
-        .order_by("-last_message_at", "-id")[: PAGE_SIZE + 1]
+        .order_by("-last_message_at", "-id")[: limit + 1]
     )
-    next_cursor = encode_cursor(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else ""
-    return ThreadPage(threads=rows[:PAGE_SIZE], next_cursor=next_cursor, filters=filters)
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else ""
+    if has_older and not next_cursor and rows:
+        # Older pages may follow the refreshed ones; "Load older" goes on from the last row.
+        next_cursor = encode_cursor(rows[-1])
+    return ThreadPage(threads=rows[:limit], next_cursor=next_cursor, filters=filters)
 
 
 def thread_get(*, workspace: Workspace, pk: int) -> Thread | None:

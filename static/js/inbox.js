@@ -1,5 +1,37 @@
 // The inbox's small behaviour htmx cannot give: the composer's formatting toolbar, drafts kept
-// in localStorage (so a reload or a live update never loses them), and the attachment limit.
+// in localStorage (so a reload or a live update never loses them), the attachment limit, and the
+// list's scroll position across a live refresh.
+(() => {
+  // A live refresh replaces the list (its own scroll box): keep the first row in sight where it
+  // was, so rows arriving on top never push away what the agent is reading. At the very top the
+  // list stays at the top, where the new rows show.
+  let anchor = null;
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const list = event.detail.target;
+    if (!list || list.id !== "thread-list") return;
+    anchor = null;
+    if (list.scrollTop <= 0) return;
+    const rows = Array.from(list.querySelectorAll("[data-thread-id]"));
+    const top = list.getBoundingClientRect().top;
+    const row = rows.find((item) => item.getBoundingClientRect().bottom > top);
+    if (row) anchor = { id: row.dataset.threadId, offset: row.getBoundingClientRect().top - top, scroll: list.scrollTop };
+  });
+  document.body.addEventListener("htmx:afterSwap", () => {
+    if (!anchor) return;
+    const list = document.getElementById("thread-list");
+    const saved = anchor;
+    anchor = null;
+    if (!list) return;
+    const row = list.querySelector(`[data-thread-id="${saved.id}"]`);
+    if (!row) {
+      list.scrollTop = saved.scroll;
+      return;
+    }
+    const top = list.getBoundingClientRect().top;
+    list.scrollTop += row.getBoundingClientRect().top - top - saved.offset;
+  });
+})();
+
 (() => {
   const composer = document.getElementById("composer");
   if (!composer) return;
