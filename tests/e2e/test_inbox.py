@@ -309,3 +309,44 @@ def test_in_place_edits_images_paging_and_spam(page, live_server, screenshot_dir
     assert page.locator(f'[data-thread-id="{thread.pk}"]').count() == 0
     assert Thread.objects.get(pk=thread.pk).is_spam
     assert BlockedSender.objects.filter(value="jane@customer.example").exists()
+
+
+def test_a_live_refresh_keeps_older_pages_and_the_scroll_position(
+    page, live_server, screenshot_dir, team_agent
+):
+    agent, channel = team_agent
+    for index in range(70):
+        ThreadFactory(
+            workspace=channel.workspace,
+            channel=channel,
+            subject=f"Old question {index}",
+            last_message_at=timezone.now() - timezone.timedelta(days=1, minutes=index),
+        )
+    login(page, live_server, agent.user.username, PASSWORD)
+    page.get_by_role("link", name="Load older conversations").click()
+    page.locator("[data-thread-id]").nth(69).wait_for()
+
+    # Scroll the list down to the older page and note which row is at the top of the box.
+    box = page.locator("#thread-list")
+    assert box.evaluate("(el) => el.scrollHeight > el.clientHeight + 500")
+    box.evaluate("(el) => { el.scrollTop = el.scrollHeight - el.clientHeight - 50; }")
+    position = """(el) => {
+      const top = el.getBoundingClientRect().top;
+      const row = Array.from(el.querySelectorAll('[data-thread-id]'))
+        .find((item) => item.getBoundingClientRect().bottom > top);
+      return {id: row.dataset.threadId, offset: row.getBoundingClientRect().top - top,
+              scroll: el.scrollTop};
+    }"""
+    before = box.evaluate(position)
+    assert before["scroll"] > 0
+
+    thread = arrive(channel, subject="Brand new question", text="Just arrived.")
+    page.locator(f'[data-thread-id="{thread.pk}"]').wait_for(state="attached", timeout=LIVE_TIMEOUT)
+
+    # Nothing loaded was dropped, and the row the agent was looking at has not moved.
+    assert page.locator("[data-thread-id]").count() == 71
+    after = page.locator("#thread-list").evaluate(position)
+    assert after["id"] == before["id"]
+    assert abs(after["offset"] - before["offset"]) < 2
+    assert after["scroll"] > before["scroll"]
+    page.screenshot(path=str(screenshot_dir / "inbox-live-refresh-keeps-pages.png"))
