@@ -282,6 +282,24 @@ def thread_spam(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_POST
+def thread_not_spam(request: HttpRequest, pk: int) -> HttpResponse:
+    thread = _load_thread(request, pk)
+    still_blocked = services.thread_not_spam(thread=thread)
+    note = "Not spam: the thread is back in the inbox"
+    if thread.contact is not None:
+        note += f" and mail from {thread.contact.email} is accepted again"
+    if still_blocked:
+        note += f" (except that {', '.join(still_blocked)} is still blocked as a whole domain)"
+    flash.success(request, note + ".")
+    if request.htmx:  # type: ignore[attr-defined]
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("inbox:thread", kwargs={"pk": thread.pk})
+        return response
+    return redirect("inbox:thread", pk=thread.pk)
+
+
+@admin_required
+@require_POST
 def thread_block_sender(request: HttpRequest, pk: int) -> HttpResponse:
     thread = _load_thread(request, pk)
     value = request.POST.get("value", "") or (thread.contact.email if thread.contact else "")

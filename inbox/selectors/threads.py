@@ -45,6 +45,7 @@ VIEWS = (
     InboxView("open", "All open"),
     InboxView("closed", "Closed"),
     InboxView("confirmations", "Forwarding confirmations", admin_only=True),
+    InboxView("spam", "Spam", admin_only=True),
 )
 VIEW_SLUGS = {view.slug for view in VIEWS}
 DEFAULT_VIEW = "open"
@@ -63,12 +64,13 @@ def _view_condition(slug: str, user_id: int) -> Q:
         "open": conversation & open_,
         "closed": conversation & Q(status=Thread.Status.CLOSED),
         "confirmations": Q(kind=Thread.Kind.FORWARDING_CONFIRMATION),
+        "spam": conversation,
     }[slug]
 
 
-def _visible(workspace: Workspace) -> QuerySet[Thread]:
-    # Spam is moved out of every view; it stays in the database for the rejected-mail log.
-    return Thread.objects.filter(workspace_id=workspace.pk, is_spam=False)
+def _visible(workspace: Workspace, slug: str) -> QuerySet[Thread]:
+    # Spam is moved out of every view but the admins' Spam view, where "Not spam" brings it back.
+    return Thread.objects.filter(workspace_id=workspace.pk, is_spam=slug == "spam")
 
 
 def inbox_stamp(*, workspace: Workspace) -> int:
@@ -97,7 +99,7 @@ def _count_views(workspace: Workspace, agent: Agent) -> dict[str, int]:
     slugs = [view.slug for view in views_for(agent)]
     for index, slug in enumerate(slugs):
         rows = (
-            _visible(workspace)
+            _visible(workspace, slug)
             .filter(_view_condition(slug, agent.user_id))
             .order_by("-last_message_at", "-id")
             .values("id")[: COUNT_CAP + 1]
@@ -185,7 +187,7 @@ def _search(queryset: QuerySet[Thread], workspace: Workspace, query: str) -> Que
 def thread_list(*, workspace: Workspace, agent: Agent, filters: ListFilters) -> ThreadPage:
     """One page of a view, newest first, with the unread flag for this agent."""
     view = filters.view if filters.view in {v.slug for v in views_for(agent)} else DEFAULT_VIEW
-    queryset = _visible(workspace).filter(_view_condition(view, agent.user_id))
+    queryset = _visible(workspace, view).filter(_view_condition(view, agent.user_id))
     if filters.query:
         queryset = _search(queryset, workspace, filters.query)
     if filters.channel_id:

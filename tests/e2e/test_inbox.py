@@ -350,3 +350,44 @@ def test_a_live_refresh_keeps_older_pages_and_the_scroll_position(
     assert abs(after["offset"] - before["offset"]) < 2
     assert after["scroll"] > before["scroll"]
     page.screenshot(path=str(screenshot_dir / "inbox-live-refresh-keeps-pages.png"))
+
+
+def test_an_admin_undoes_spam_and_unblocks_a_sender(page, live_server, screenshot_dir):
+    from helpdesk.models import Agent
+    from inbox.models import BlockedSender, Thread
+
+    admin = AgentFactory(role=Agent.Role.ADMIN)
+    channel = EmailChannelFactory(workspace=admin.workspace, company_name="Acme")
+    thread = arrive(channel, subject="Not a scam, honest", text="A real customer.")
+    login(page, live_server, admin.user.username, PASSWORD)
+
+    page.goto(f"{live_server.url}/inbox/threads/{thread.pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Mark as spam").click()
+    page.wait_for_url(f"{live_server.url}/inbox/")
+
+    # The Spam view keeps it; "Not spam" brings it back and unblocks the address.
+    page.get_by_role("link", name="Spam 1").click()
+    page.locator(f'[data-thread-id="{thread.pk}"] a').click()
+    page.get_by_role("note").filter(has_text="Marked as spam").wait_for()
+    page.screenshot(path=str(screenshot_dir / "inbox-spam-thread.png"))
+    page.get_by_role("button", name="Not spam").click()
+    page.get_by_text("is back in the inbox").wait_for()
+    assert not Thread.objects.get(pk=thread.pk).is_spam
+    assert not BlockedSender.objects.exists()
+    page.goto(f"{live_server.url}/inbox/?view=open")
+    assert page.locator(f'[data-thread-id="{thread.pk}"]').count() == 1
+
+    # Blocked senders, reached from Settings, with Unblock.
+    page.goto(f"{live_server.url}/inbox/threads/{thread.pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Block customer.example").click()
+    page.get_by_text("Mail from customer.example will be refused").wait_for()
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Blocked senders").click()
+    row = page.locator("tr", has_text="customer.example")
+    assert "Whole domain" in row.inner_text()
+    page.screenshot(path=str(screenshot_dir / "settings-blocked-senders.png"))
+    page.get_by_role("button", name="Unblock customer.example").click()
+    page.get_by_role("heading", name="No blocked senders").wait_for()
+    assert not BlockedSender.objects.exists()
