@@ -63,6 +63,8 @@ def _list_context(request: HttpRequest, *, with_rows: bool = True) -> dict[str, 
             for view in selectors.views_for(agent)
         ],
         "stamp": stamp,
+        # An empty "All open" reads differently once the workspace has closed conversations.
+        "has_closed": counts.get("closed", 0) > 0,
         "list_query": urlencode(filters.as_params()),
         "poll_query": urlencode(filters.as_params(stamp=stamp, **extra)),
         "next_query": urlencode(filters.as_params(cursor=page.next_cursor)),

@@ -30,6 +30,38 @@
     const top = list.getBoundingClientRect().top;
     list.scrollTop += row.getBoundingClientRect().top - top - saved.offset;
   });
+
+  // Keyboard use: "Load older conversations" goes away once clicked, so focus moves to the first
+  // older row; an action whose button goes away (Assign to me) leaves focus on the thread title.
+  // (htmx itself keeps focus on a replaced element that has the same id.)
+  let firstOlder = -1;
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    firstOlder = target && target.matches && target.matches("li.load-more")
+      ? document.querySelectorAll("#thread-list [data-thread-id]").length
+      : -1;
+  });
+  // htmx re-targets afterRequest to a parent when the requesting element went away, so the
+  // element is remembered per request.
+  const fromActions = new WeakMap();
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    const elt = event.detail.elt;
+    if (elt && elt.closest && elt.closest("#thread-actions")) fromActions.set(event.detail.xhr, elt);
+  });
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    if (firstOlder >= 0) {
+      const row = document.querySelectorAll("#thread-list [data-thread-id] a")[firstOlder];
+      firstOlder = -1;
+      if (row) row.focus();
+      return;
+    }
+    const from = fromActions.get(event.detail.xhr);
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (lost && from && !from.isConnected) {
+      const title = document.getElementById("thread-title");
+      if (title) title.focus();
+    }
+  });
 })();
 
 (() => {

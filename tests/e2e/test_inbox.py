@@ -391,3 +391,50 @@ def test_an_admin_undoes_spam_and_unblocks_a_sender(page, live_server, screensho
     page.get_by_role("button", name="Unblock customer.example").click()
     page.get_by_role("heading", name="No blocked senders").wait_for()
     assert not BlockedSender.objects.exists()
+
+
+def test_keyboard_focus_survives_load_older_and_in_place_actions(
+    page, live_server, screenshot_dir, team_agent
+):
+    from inbox.models import Ticket
+
+    agent, channel = team_agent
+    for index in range(55):
+        ThreadFactory(
+            workspace=channel.workspace,
+            channel=channel,
+            subject=f"Old question {index}",
+            last_message_at=timezone.now() - timezone.timedelta(days=1, minutes=index),
+        )
+    thread = arrive(channel, subject="Keyboard only", text="Tab, Enter, arrows.")
+    login(page, live_server, agent.user.username, PASSWORD)
+    active = "() => document.activeElement && (document.activeElement.id || document.activeElement.textContent.trim().slice(0, 40))"
+
+    # "Load older conversations" by keyboard: focus lands on the first older row.
+    page.get_by_role("link", name="Load older conversations").focus()
+    page.keyboard.press("Enter")
+    page.locator("[data-thread-id]").nth(55).wait_for()
+    focused_row = "() => document.activeElement.closest('[data-thread-id]')?.textContent || ''"
+    assert "Old question 49" in page.evaluate(focused_row)
+
+    page.goto(f"{live_server.url}/inbox/threads/{thread.pk}/")
+    # A ticket property changed from the keyboard keeps the focus on its field.
+    page.locator("#ticket-priority").focus()
+    page.locator("#ticket-priority").select_option("urgent")
+    page.wait_for_function(
+        "() => document.querySelector('#ticket-priority option[value=urgent][selected]')"
+    )
+    assert Ticket.objects.get(thread=thread).priority == "urgent"
+    assert page.evaluate(active) == "ticket-priority"
+
+    # Close, then Reopen: the same button keeps the focus.
+    page.get_by_role("button", name="Close", exact=True).focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Reopen").wait_for()
+    assert page.evaluate(active) == "thread-status-button"
+
+    # "Assign to me" goes away once done: focus moves to the thread's title, not the page top.
+    page.get_by_role("button", name="Assign to me").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Assign to me").wait_for(state="detached")
+    page.wait_for_function("() => document.activeElement.id === 'thread-title'")
