@@ -178,3 +178,9 @@ def test_a_second_admin_sees_the_same_list(workspace):
     other = Client()
     other.force_login(AdminFactory(workspace=workspace).user)
     assert "pest@nuisance.example" in other.get("/settings/blocked/").content.decode()
+
+
+@pytest.mark.parametrize("name", ["rejected:list", "blocked:list"])
+def test_the_header_marks_settings_as_the_current_section(admin_client, name):
+    page = admin_client.get(reverse(name)).content.decode()
+    assert 'aria-current="page">Settings</a>' in page
