@@ -15,6 +15,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", include("inbox.urls")),
     path("settings/rejected/", include("inbox.rejected_urls")),
+    # --- inbox2: blocked senders (issue 5 follow-up) ---
+    path("settings/blocked/", include("inbox.blocked_urls")),
+    # --- end inbox2 ---
     path("settings/", include("channels_cfg.urls")),
     path("anymail/", include("inbox.webhook_urls")),
     path("django-admin/", admin.site.urls),

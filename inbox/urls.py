@@ -14,6 +14,7 @@ urlpatterns = [
     path("threads/<int:pk>/assign/", views.thread_assign, name="assign"),
     path("threads/<int:pk>/status/", views.thread_status, name="status"),
     path("threads/<int:pk>/spam/", views.thread_spam, name="spam"),
+    path("threads/<int:pk>/not-spam/", views.thread_not_spam, name="not_spam"),
     path("threads/<int:pk>/block/", views.thread_block_sender, name="block"),
     path("threads/<int:pk>/contact/", views.thread_change_contact, name="change_contact"),
     path(

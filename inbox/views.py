@@ -36,6 +36,7 @@ def _filters(request: HttpRequest) -> selectors.ListFilters:
         channel_id=int(channel) if channel.isdigit() else None,
         assignee=request.GET.get("assignee", "")[:20],
         cursor=request.GET.get("cursor", "")[:200],
+        until=request.GET.get("until", "")[:200],
     )
 
 
@@ -50,7 +51,9 @@ def _list_context(request: HttpRequest, *, with_rows: bool = True) -> dict[str, 
     )
     counts = selectors.thread_counts(workspace=workspace, agent=agent, stamp=stamp)
     current = request.GET.get("current", "")
-    extra = {"current": current} if current.isdigit() else {}
+    extra: dict[str, str | int] = {"current": current} if current.isdigit() else {}
+    if filters.until:
+        extra["until"] = filters.until
     return {
         "current_thread_id": int(current) if current.isdigit() else None,
         "page": page,
@@ -60,6 +63,8 @@ def _list_context(request: HttpRequest, *, with_rows: bool = True) -> dict[str, 
             for view in selectors.views_for(agent)
         ],
         "stamp": stamp,
+        # An empty "All open" reads differently once the workspace has closed conversations.
+        "has_closed": counts.get("closed", 0) > 0,
         "list_query": urlencode(filters.as_params()),
         "poll_query": urlencode(filters.as_params(stamp=stamp, **extra)),
         "next_query": urlencode(filters.as_params(cursor=page.next_cursor)),
@@ -75,7 +80,13 @@ def _list_context(request: HttpRequest, *, with_rows: bool = True) -> dict[str, 
 def inbox_index(request: HttpRequest) -> HttpResponse:
     context = _list_context(request)
     if request.htmx and request.GET.get("cursor"):  # type: ignore[attr-defined]
-        return render(request, "inbox/index.html#thread-rows", context)
+        # Older rows go below the list; the live poller from now on refreshes every row down to
+        # the last one shown (without a stamp, so its first round catches up on what arrived).
+        if context["page"].threads:
+            extra = {"current": context["current_thread_id"] or ""}
+            until = selectors.encode_cursor(context["page"].threads[-1])
+            context["poll_query"] = urlencode(context["filters"].as_params(until=until, **extra))
+        return render(request, "inbox/index.html#more-rows", context)
     if request.htmx and request.htmx.target == "thread-list":  # type: ignore[attr-defined]
         return render(request, "inbox/index.html#thread-list", context)
     return render(request, "inbox/index.html", context)
@@ -269,6 +280,24 @@ def thread_spam(request: HttpRequest, pk: int) -> HttpResponse:
     services.thread_mark_spam(thread=thread, by=request.user)  # type: ignore[arg-type]
     flash.success(request, "Marked as spam: the sender is blocked and the thread left the inbox.")
     return _redirect_to_inbox(request)
+
+
+@admin_required
+@require_POST
+def thread_not_spam(request: HttpRequest, pk: int) -> HttpResponse:
+    thread = _load_thread(request, pk)
+    still_blocked = services.thread_not_spam(thread=thread)
+    note = "Not spam: the thread is back in the inbox"
+    if thread.contact is not None:
+        note += f" and mail from {thread.contact.email} is accepted again"
+    if still_blocked:
+        note += f" (except that {', '.join(still_blocked)} is still blocked as a whole domain)"
+    flash.success(request, note + ".")
+    if request.htmx:  # type: ignore[attr-defined]
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("inbox:thread", kwargs={"pk": thread.pk})
+        return response
+    return redirect("inbox:thread", pk=thread.pk)
 
 
 @admin_required

@@ -24,6 +24,8 @@ from helpdesk.models import Agent, Workspace
 from inbox.models import Contact, Message, Thread, ThreadReadState
 
 PAGE_SIZE = 50
+# A live refresh re-renders the list down to the oldest row already shown, at most this many.
+REFRESH_MAX_ROWS = PAGE_SIZE * 10
 SEARCH_CONTACT_LIMIT = 500
 COUNTS_CACHE_SECONDS = 60
 # Beyond this a view shows "999+"-style counts; exact counts of huge views cost a full scan.
@@ -43,6 +45,7 @@ VIEWS = (
     InboxView("open", "All open"),
     InboxView("closed", "Closed"),
     InboxView("confirmations", "Forwarding confirmations", admin_only=True),
+    InboxView("spam", "Spam", admin_only=True),
 )
 VIEW_SLUGS = {view.slug for view in VIEWS}
 DEFAULT_VIEW = "open"
@@ -61,12 +64,13 @@ def _view_condition(slug: str, user_id: int) -> Q:
         "open": conversation & open_,
         "closed": conversation & Q(status=Thread.Status.CLOSED),
         "confirmations": Q(kind=Thread.Kind.FORWARDING_CONFIRMATION),
+        "spam": conversation,
     }[slug]
 
 
-def _visible(workspace: Workspace) -> QuerySet[Thread]:
-    # Spam is moved out of every view; it stays in the database for the rejected-mail log.
-    return Thread.objects.filter(workspace_id=workspace.pk, is_spam=False)
+def _visible(workspace: Workspace, slug: str) -> QuerySet[Thread]:
+    # Spam is moved out of every view but the admins' Spam view, where "Not spam" brings it back.
+    return Thread.objects.filter(workspace_id=workspace.pk, is_spam=slug == "spam")
 
 
 def inbox_stamp(*, workspace: Workspace) -> int:
@@ -95,7 +99,7 @@ def _count_views(workspace: Workspace, agent: Agent) -> dict[str, int]:
     slugs = [view.slug for view in views_for(agent)]
     for index, slug in enumerate(slugs):
         rows = (
-            _visible(workspace)
+            _visible(workspace, slug)
             .filter(_view_condition(slug, agent.user_id))
             .order_by("-last_message_at", "-id")
             .values("id")[: COUNT_CAP + 1]
@@ -132,6 +136,8 @@ class ListFilters:
     # "" any assignee, "none" unassigned, or a user id
     assignee: str = ""
     cursor: str = ""
+    # A live refresh after "Load older conversations": every row down to this position.
+    until: str = ""
 
     def as_params(self, **overrides: str | int) -> dict[str, str | int]:
         params: dict[str, str | int | None] = {
@@ -181,7 +187,7 @@ def _search(queryset: QuerySet[Thread], workspace: Workspace, query: str) -> Que
 def thread_list(*, workspace: Workspace, agent: Agent, filters: ListFilters) -> ThreadPage:
     """One page of a view, newest first, with the unread flag for this agent."""
     view = filters.view if filters.view in {v.slug for v in views_for(agent)} else DEFAULT_VIEW
-    queryset = _visible(workspace).filter(_view_condition(view, agent.user_id))
+    queryset = _visible(workspace, view).filter(_view_condition(view, agent.user_id))
     if filters.query:
         queryset = _search(queryset, workspace, filters.query)
     if filters.channel_id:
@@ -196,6 +202,16 @@ def thread_list(*, workspace: Workspace, agent: Agent, filters: ListFilters) -> 
         queryset = queryset.filter(
             Q(last_message_at__lt=moment) | Q(last_message_at=moment, id__lt=pk)
         )
+    limit = PAGE_SIZE
+    until = decode_cursor(filters.until) if filters.until and not position else None
+    has_older = False
+    if until:
+        moment, pk = until
+        newer_or_same = Q(last_message_at__gt=moment) | Q(last_message_at=moment, id__gte=pk)
+        older = Q(last_message_at__lt=moment) | Q(last_message_at=moment, id__lt=pk)
+        has_older = queryset.filter(older).exists()
+        queryset = queryset.filter(newer_or_same)
+        limit = REFRESH_MAX_ROWS
     read = ThreadReadState.objects.filter(
         thread_id=OuterRef("pk"),
         user_id=agent.user_id,
@@ -204,10 +220,13 @@ def thread_list(*, workspace: Workspace, agent: Agent, filters: ListFilters) -> 
     rows = list(
         queryset.select_related("contact", "assignee", "assigned_team", "ticket")
         .annotate(is_read=Exists(read))
-        .order_by("-last_message_at", "-id")[: PAGE_SIZE + 1]
+        .order_by("-last_message_at", "-id")[: limit + 1]
     )
-    next_cursor = encode_cursor(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else ""
-    return ThreadPage(threads=rows[:PAGE_SIZE], next_cursor=next_cursor, filters=filters)
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else ""
+    if has_older and not next_cursor and rows:
+        # Older pages may follow the refreshed ones; "Load older" goes on from the last row.
+        next_cursor = encode_cursor(rows[-1])
+    return ThreadPage(threads=rows[:limit], next_cursor=next_cursor, filters=filters)
 
 
 def thread_get(*, workspace: Workspace, pk: int) -> Thread | None:

@@ -89,6 +89,37 @@ def thread_mark_spam(*, thread: Thread, by: AbstractBaseUser | None) -> Thread:
     return thread
 
 
+def sender_unblock(*, blocked: BlockedSender) -> None:
+    """Accept mail from this address or domain again."""
+    BlockedSender.objects.filter(pk=blocked.pk, workspace_id=blocked.workspace_id).delete()
+
+
+def thread_not_spam(*, thread: Thread) -> list[str]:
+    """Undo "Mark as spam": back to the open inbox, the contact's address unblocked.
+
+    Returns the blocks still refusing the contact (their domain, blocked on purpose), so the
+    agent can be told; a domain block is never lifted as a side effect.
+    """
+    email = thread.contact.email.strip().lower() if thread.contact is not None else ""
+    domain = email.rpartition("@")[2]
+    with transaction.atomic():
+        thread.is_spam = False
+        thread.status = Thread.Status.OPEN
+        thread.save(update_fields=["is_spam", "status"])
+        remaining: list[str] = []
+        if email:
+            blocks = BlockedSender.objects.annotate(lower=Lower("value")).filter(
+                workspace_id=thread.workspace_id, lower__in=[email, domain]
+            )
+            for block in blocks:
+                if block.lower == email:  # type: ignore[attr-defined]
+                    block.delete()
+                else:
+                    remaining.append(block.value)
+        _changed(thread)
+    return remaining
+
+
 def thread_change_contact(*, thread: Thread, email: str, name: str = "") -> Contact:
     """Attribute the thread to another person (found or created by address, case-insensitive)."""
     email = email.strip()

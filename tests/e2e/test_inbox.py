@@ -309,3 +309,132 @@ def test_in_place_edits_images_paging_and_spam(page, live_server, screenshot_dir
     assert page.locator(f'[data-thread-id="{thread.pk}"]').count() == 0
     assert Thread.objects.get(pk=thread.pk).is_spam
     assert BlockedSender.objects.filter(value="jane@customer.example").exists()
+
+
+def test_a_live_refresh_keeps_older_pages_and_the_scroll_position(
+    page, live_server, screenshot_dir, team_agent
+):
+    agent, channel = team_agent
+    for index in range(70):
+        ThreadFactory(
+            workspace=channel.workspace,
+            channel=channel,
+            subject=f"Old question {index}",
+            last_message_at=timezone.now() - timezone.timedelta(days=1, minutes=index),
+        )
+    login(page, live_server, agent.user.username, PASSWORD)
+    page.get_by_role("link", name="Load older conversations").click()
+    page.locator("[data-thread-id]").nth(69).wait_for()
+
+    # Scroll the list down to the older page and note which row is at the top of the box.
+    box = page.locator("#thread-list")
+    assert box.evaluate("(el) => el.scrollHeight > el.clientHeight + 500")
+    box.evaluate("(el) => { el.scrollTop = el.scrollHeight - el.clientHeight - 50; }")
+    position = """(el) => {
+      const top = el.getBoundingClientRect().top;
+      const row = Array.from(el.querySelectorAll('[data-thread-id]'))
+        .find((item) => item.getBoundingClientRect().bottom > top);
+      return {id: row.dataset.threadId, offset: row.getBoundingClientRect().top - top,
+              scroll: el.scrollTop};
+    }"""
+    before = box.evaluate(position)
+    assert before["scroll"] > 0
+
+    thread = arrive(channel, subject="Brand new question", text="Just arrived.")
+    page.locator(f'[data-thread-id="{thread.pk}"]').wait_for(state="attached", timeout=LIVE_TIMEOUT)
+
+    # Nothing loaded was dropped, and the row the agent was looking at has not moved.
+    assert page.locator("[data-thread-id]").count() == 71
+    after = page.locator("#thread-list").evaluate(position)
+    assert after["id"] == before["id"]
+    assert abs(after["offset"] - before["offset"]) < 2
+    assert after["scroll"] > before["scroll"]
+    page.screenshot(path=str(screenshot_dir / "inbox-live-refresh-keeps-pages.png"))
+
+
+def test_an_admin_undoes_spam_and_unblocks_a_sender(page, live_server, screenshot_dir):
+    from helpdesk.models import Agent
+    from inbox.models import BlockedSender, Thread
+
+    admin = AgentFactory(role=Agent.Role.ADMIN)
+    channel = EmailChannelFactory(workspace=admin.workspace, company_name="Acme")
+    thread = arrive(channel, subject="Not a scam, honest", text="A real customer.")
+    login(page, live_server, admin.user.username, PASSWORD)
+
+    page.goto(f"{live_server.url}/inbox/threads/{thread.pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Mark as spam").click()
+    page.wait_for_url(f"{live_server.url}/inbox/")
+
+    # The Spam view keeps it; "Not spam" brings it back and unblocks the address.
+    page.get_by_role("link", name="Spam 1").click()
+    page.locator(f'[data-thread-id="{thread.pk}"] a').click()
+    page.get_by_role("note").filter(has_text="Marked as spam").wait_for()
+    page.screenshot(path=str(screenshot_dir / "inbox-spam-thread.png"))
+    page.get_by_role("button", name="Not spam").click()
+    page.get_by_text("is back in the inbox").wait_for()
+    assert not Thread.objects.get(pk=thread.pk).is_spam
+    assert not BlockedSender.objects.exists()
+    page.goto(f"{live_server.url}/inbox/?view=open")
+    assert page.locator(f'[data-thread-id="{thread.pk}"]').count() == 1
+
+    # Blocked senders, reached from Settings, with Unblock.
+    page.goto(f"{live_server.url}/inbox/threads/{thread.pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Block customer.example").click()
+    page.get_by_text("Mail from customer.example will be refused").wait_for()
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Blocked senders").click()
+    row = page.locator("tr", has_text="customer.example")
+    assert "Whole domain" in row.inner_text()
+    page.screenshot(path=str(screenshot_dir / "settings-blocked-senders.png"))
+    page.get_by_role("button", name="Unblock customer.example").click()
+    page.get_by_role("heading", name="No blocked senders").wait_for()
+    assert not BlockedSender.objects.exists()
+
+
+def test_keyboard_focus_survives_load_older_and_in_place_actions(
+    page, live_server, screenshot_dir, team_agent
+):
+    from inbox.models import Ticket
+
+    agent, channel = team_agent
+    for index in range(55):
+        ThreadFactory(
+            workspace=channel.workspace,
+            channel=channel,
+            subject=f"Old question {index}",
+            last_message_at=timezone.now() - timezone.timedelta(days=1, minutes=index),
+        )
+    thread = arrive(channel, subject="Keyboard only", text="Tab, Enter, arrows.")
+    login(page, live_server, agent.user.username, PASSWORD)
+    active = "() => document.activeElement && (document.activeElement.id || document.activeElement.textContent.trim().slice(0, 40))"
+
+    # "Load older conversations" by keyboard: focus lands on the first older row.
+    page.get_by_role("link", name="Load older conversations").focus()
+    page.keyboard.press("Enter")
+    page.locator("[data-thread-id]").nth(55).wait_for()
+    focused_row = "() => document.activeElement.closest('[data-thread-id]')?.textContent || ''"
+    assert "Old question 49" in page.evaluate(focused_row)
+
+    page.goto(f"{live_server.url}/inbox/threads/{thread.pk}/")
+    # A ticket property changed from the keyboard keeps the focus on its field.
+    page.locator("#ticket-priority").focus()
+    page.locator("#ticket-priority").select_option("urgent")
+    page.wait_for_function(
+        "() => document.querySelector('#ticket-priority option[value=urgent][selected]')"
+    )
+    assert Ticket.objects.get(thread=thread).priority == "urgent"
+    assert page.evaluate(active) == "ticket-priority"
+
+    # Close, then Reopen: the same button keeps the focus.
+    page.get_by_role("button", name="Close", exact=True).focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Reopen").wait_for()
+    assert page.evaluate(active) == "thread-status-button"
+
+    # "Assign to me" goes away once done: focus moves to the thread's title, not the page top.
+    page.get_by_role("button", name="Assign to me").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Assign to me").wait_for(state="detached")
+    page.wait_for_function("() => document.activeElement.id === 'thread-title'")

@@ -21,6 +21,7 @@ OBJECT_URLS = [
     ("inbox:assign", lambda o: {"pk": o["thread"].pk}, "post", {"assignee": "me"}),
     ("inbox:status", lambda o: {"pk": o["thread"].pk}, "post", {"status": "closed"}),
     ("inbox:spam", lambda o: {"pk": o["thread"].pk}, "post", {}),
+    ("inbox:not_spam", lambda o: {"pk": o["thread"].pk}, "post", {}),
     ("inbox:block", lambda o: {"pk": o["thread"].pk}, "post", {}),
     ("inbox:change_contact", lambda o: {"pk": o["thread"].pk}, "post", {"email": "a@b.example"}),
     (
