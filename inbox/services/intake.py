@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from helpdesk.db import write_bytes_column, writes_large_bytes_separately
 from inbox.models import InboundEmail
 
 logger = logging.getLogger(__name__)
@@ -67,9 +68,15 @@ def inbound_email_receive(
         esp_event_id=esp_event_id,
         esp_verdicts=esp_verdicts or {},
     )
+    raw_written_separately = writes_large_bytes_separately(InboundEmail, len(raw))
+    if raw_written_separately:
+        row.raw = b""
     try:
-        with _atomic_if_nested():
+        with transaction.atomic() if raw_written_separately else _atomic_if_nested():
             row.save(force_insert=True)
+            if raw_written_separately:
+                write_bytes_column(InboundEmail, pk=row.pk, field_name="raw", data=raw)
+                row.raw = raw
             if row.status == InboundEmail.Status.RECEIVED:
                 pk = row.pk
                 transaction.on_commit(lambda: queue_processing(pk))

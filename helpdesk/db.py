@@ -1,0 +1,39 @@
+"""Database helpers that the ORM does not give us."""
+
+from __future__ import annotations
+
+from django.db import connections, models, router
+
+# Below this a bytes value is written by the ORM with the rest of its row: one statement is
+# quicker, and the copies described below cost little.
+LARGE_BYTES = 1024 * 1024
+
+
+def writes_large_bytes_separately(model: type[models.Model], size: int) -> bool:
+    """True when a bytes value of this size should go through `write_bytes_column`."""
+    return size > LARGE_BYTES and connections[router.db_for_write(model)].vendor == "postgresql"
+
+
+def write_bytes_column(
+    model: type[models.Model], *, pk: object, field_name: str, data: bytes
+) -> None:
+    """Write one bytes column of one row as a binary parameter (PostgreSQL only).
+
+    Django's psycopg backend binds parameters on the client: a bytea value is escaped to hex and
+    spliced into the SQL text, so a 41 MB message briefly costs about 200 MB more in the web
+    process (RELIABILITY 44). A server-binding cursor sends the bytes as they are, in binary
+    format, on the same connection and so inside the caller's transaction.
+    """
+    from psycopg import Cursor, sql
+
+    connection = connections[router.db_for_write(model)]
+    connection.ensure_connection()
+    statement = sql.SQL("UPDATE {table} SET {column} = %b WHERE {pk} = %s").format(
+        table=sql.Identifier(model._meta.db_table),
+        column=sql.Identifier(model._meta.get_field(field_name).column),
+        pk=sql.Identifier(model._meta.pk.column),
+    )
+    with Cursor(connection.connection) as cursor:
+        cursor.execute(statement, [data, pk])
+        if cursor.rowcount != 1:
+            raise model.DoesNotExist(f"No {model.__name__} with pk {pk} to write {field_name} on")
