@@ -28,12 +28,14 @@ def write_bytes_column(
 
     connection = connections[router.db_for_write(model)]
     connection.ensure_connection()
+    field = model._meta.get_field(field_name)
+    assert isinstance(field, models.Field) and field.column and model._meta.pk
     statement = sql.SQL("UPDATE {table} SET {column} = %b WHERE {pk} = %s").format(
         table=sql.Identifier(model._meta.db_table),
-        column=sql.Identifier(model._meta.get_field(field_name).column),
-        pk=sql.Identifier(model._meta.pk.column),
+        column=sql.Identifier(field.column),
+        pk=sql.Identifier(str(model._meta.pk.column)),
     )
     with Cursor(connection.connection) as cursor:
         cursor.execute(statement, [data, pk])
         if cursor.rowcount != 1:
-            raise model.DoesNotExist(f"No {model.__name__} with pk {pk} to write {field_name} on")
+            raise LookupError(f"No {model.__name__} with pk {pk} to write {field_name} on")
