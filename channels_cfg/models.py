@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -236,3 +238,16 @@ class ForwardingConfirmation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} code {self.code or '-'} for {self.requested_by}"
+
+    @property
+    def source_label(self) -> str:
+        """Who sent it, as the wizard names it: a provider we recognised, or "your provider"."""
+        if self.provider == self.Provider.OTHER:
+            return "your provider"
+        return str(self.get_provider_display())
+
+    @property
+    def confirm_host(self) -> str:
+        """The link's host, shown beside it: only Gmail's sender is known for sure, so the admin
+        sees where the link goes before opening it."""
+        return urlsplit(self.confirm_url).hostname or ""

@@ -76,7 +76,14 @@ def _process(row: InboundEmail, now: datetime) -> None:
         row.envelope_recipient, parsed.from_email, parsed.message_id, digest
     )
     test_token = test_token_from_message_id(parsed.message_id) if parsed.message_id else None
-    confirmation = routing.forwarding_confirmation(parsed) if not parsed.malformed else None
+    confirmation = (
+        routing.forwarding_confirmation(
+            parsed,
+            from_any_sender=channel is not None and channel.status == EmailChannel.Status.DRAFT,
+        )
+        if not parsed.malformed
+        else None
+    )
     attribution = _attribution(parsed, channel) if channel and not parsed.malformed else None
     senders = tuple({parsed.from_email, attribution.from_email if attribution else ""} - {""})
     context = ValidationContext(
@@ -164,7 +171,9 @@ def _accept(
         parsed,
         attribution,
         candidates,
-        routing.ChannelRouting(channel.create_tickets, channel.auto_assign),
+        routing.ChannelRouting(
+            channel.create_tickets, channel.auto_assign, channel.status == EmailChannel.Status.DRAFT
+        ),
         is_auto_reply=auto_reply,
         is_bounce=bounce,
     )

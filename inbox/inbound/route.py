@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
-from inbox.inbound.attribute import Attribution
+from inbox.inbound.attribute import Attribution, html_to_text
 from inbox.inbound.parse import ParsedEmail, addresses
 
 
@@ -60,6 +61,7 @@ class Candidates:
 class ChannelRouting:
     create_tickets: bool
     auto_assign: bool
+    is_draft: bool = False  # takes forwarding verifications from any sender (see below)
 
 
 def route(
@@ -74,7 +76,7 @@ def route(
     """Decide what the message becomes. Threads by message ids only, never by subject."""
     if candidates.test_token:
         return TestEmailReturned(candidates.test_token)
-    confirmation = forwarding_confirmation(parsed)
+    confirmation = forwarding_confirmation(parsed, from_any_sender=channel.is_draft)
     if confirmation is not None:
         return confirmation
     if candidates.is_duplicate:
@@ -114,8 +116,13 @@ def thread_for(parsed: ParsedEmail, known: dict[str, int]) -> int | None:
 # subject starts "(#<code>)" in every language ("Gmail Forwarding Confirmation",
 # "Confirmación de reenvío de Gmail", "Gmail-Weiterleitungsbestätigung"...), the body holds the
 # code and a mail-settings.google.com/mail/vf-... link. Outlook.com and Microsoft 365 forward
-# without asking the destination, so they send nothing to recognise. Other providers are added
-# to _PROVIDERS once their verification mail is documented.
+# without asking the destination, so they send nothing to recognise.
+#
+# Zoho, Yahoo and the rest mail a verification link too, but document neither its sender nor its
+# wording. So a draft channel, whose forwarding address nobody but the admin connecting it knows
+# yet, also takes any mail that reads like a forwarding verification and carries a confirming
+# link or a code. A connected channel trusts only the senders below: there, a stranger's mail
+# must not turn into a confirmation the admin is asked to open.
 
 _PROVIDERS = {
     "forwarding-noreply@google.com": "gmail",
@@ -126,12 +133,46 @@ _CODE_IN_BODY = re.compile(r"(?<!\d)(\d{6,12})(?!\d)")
 _GOOGLE_LINK = re.compile(
     r"https://(?:mail-settings|mail|isolated\.mail)\.google\.com/mail/[^\s<>\"')\]]+"
 )
+# "Forward", "verify", "confirm" in the languages of the forward markers (forwarded.py).
+_VERIFICATION_WORDS = re.compile(
+    r"forward|verif|confirm|weiterleit|bestätig|transf|réexpédi|reenv|encaminh|inoltr|"
+    r"doorstu|bevestig|przekaz|przekier|potwierdz|weryfik|bekräfta|vidaresänd",
+    re.IGNORECASE,
+)
+_ANY_LINK = re.compile(r"https://[^\s<>\"'()\[\]]+")
+_CONFIRMING_LINK = re.compile(r"confirm|verif|valid|forward|activat|approv|accept", re.IGNORECASE)
+_CODE_AFTER_WORD = re.compile(
+    r"(?:code|código|codice|kod|Bestätigungscode)\b[^\w\n]{0,24}(\d{4,12})(?!\d)", re.IGNORECASE
+)
+_PROVIDER_BY_DOMAIN = (
+    ("zoho", "zoho"),
+    ("yahoo", "yahoo"),
+    ("aol.", "yahoo"),
+    ("icloud", "icloud"),
+    ("apple.com", "icloud"),
+    ("me.com", "icloud"),
+    ("fastmail", "fastmail"),
+    ("messagingengine", "fastmail"),
+    ("outlook", "outlook"),
+    ("hotmail", "outlook"),
+    ("microsoft", "outlook"),
+    ("google", "gmail"),
+    ("gmail", "gmail"),
+)
+_NO_REPLY = re.compile(r"no-?reply|do-?not-?reply|mailer-daemon|postmaster", re.IGNORECASE)
 
 
-def forwarding_confirmation(parsed: ParsedEmail) -> ForwardingConfirmation | None:
+def forwarding_confirmation(
+    parsed: ParsedEmail, *, from_any_sender: bool = False
+) -> ForwardingConfirmation | None:
+    """The provider's forwarding verification this mail is, or None.
+
+    `from_any_sender` (a draft channel) also recognises providers that are not Gmail by what
+    the mail says rather than who sent it.
+    """
     provider = _PROVIDERS.get(parsed.from_email)
     if provider is None:
-        return None
+        return _verification_from_any_sender(parsed) if from_any_sender else None
     subject_code = _CODE_IN_SUBJECT.search(parsed.subject)
     link = _GOOGLE_LINK.search(parsed.text) or _GOOGLE_LINK.search(parsed.html)
     if not subject_code and not link:
@@ -151,3 +192,40 @@ def forwarding_confirmation(parsed: ParsedEmail) -> ForwardingConfirmation | Non
         code=code,
         confirm_url=link.group(0).rstrip(".,;")[:2000] if link else "",
     )
+
+
+def _verification_from_any_sender(parsed: ParsedEmail) -> ForwardingConfirmation | None:
+    text = parsed.text[:20_000] or html_to_text(parsed.html[:100_000])
+    if not _VERIFICATION_WORDS.search(parsed.subject + "\n" + text[:3000]):
+        return None
+    links = _ANY_LINK.findall(parsed.text[:100_000]) + [
+        html.unescape(link) for link in _ANY_LINK.findall(parsed.html[:400_000])
+    ]
+    link = next((link.rstrip(".,;") for link in links if _CONFIRMING_LINK.search(link)), "")
+    code = _CODE_AFTER_WORD.search(parsed.subject) or _CODE_AFTER_WORD.search(text[:5000])
+    if not link and not code:
+        return None
+    return ForwardingConfirmation(
+        provider=_provider_of(parsed.from_email),
+        requested_by=_requester(parsed, text)[:254],
+        code=code.group(1) if code else "",
+        confirm_url=link[:2000],
+    )
+
+
+def _provider_of(sender: str) -> str:
+    domain = sender.rpartition("@")[2].lower()
+    return next((provider for part, provider in _PROVIDER_BY_DOMAIN if part in domain), "other")
+
+
+def _requester(parsed: ParsedEmail, text: str) -> str:
+    """The mailbox asking to forward here: the first address in the mail that is neither ours
+    (the recipients) nor a robot's."""
+    ours = {address.lower() for _, address in addresses(parsed.to)} | {parsed.from_email.lower()}
+    found = addresses(parsed.subject.replace(" ", ", ")) + addresses(
+        text[:2000].replace(" ", ", ").replace("\n", ", ")
+    )
+    for _, address in found:
+        if address.lower() not in ours and not _NO_REPLY.search(address):
+            return address
+    return ""

@@ -539,6 +539,22 @@ def test_confirmation_fragment_polls_until_the_code_arrives(admin_client: Client
     assert b"317635984" in page.content
 
 
+def test_a_confirmation_from_an_unrecognised_provider_names_where_its_link_goes(
+    admin_client: Client, draft
+) -> None:
+    ForwardingConfirmation.objects.create(
+        channel=draft,
+        provider="other",
+        code="",
+        confirm_url="https://mail.company.example/forwarding/verify?t=1",
+        received_at=timezone.now(),
+    )
+    url = reverse("channels_cfg:connect_confirmation", args=[draft.pk])
+    arrived = admin_client.get(url, **HTMX).content.decode()
+    assert "Confirmation from your provider arrived" in arrived
+    assert "(mail.company.example)" in arrived
+
+
 def test_finish_is_refused_with_an_unverified_custom_address(admin_client: Client, draft) -> None:
     admin_client.post(
         reverse("channels_cfg:connect_from", args=[draft.pk]),
