@@ -43,6 +43,10 @@ _FORWARD_SUBJECT = re.compile(
     r"(?:fwd?|fw|wg|tr|trs|rv|enc|i|doorst|pd|vs|vl|fs|vb|weiterleitung)\s*:",
     re.IGNORECASE,
 )
+_REPLY_SUBJECT = re.compile(
+    r"^\s*\[?\s*(?:re|aw|sv|antw|odp|r|rif|vs|vá|ynt|απ|atb|ref|réf)\s*(?:\[\d+\])?\s*:",
+    re.IGNORECASE,
+)
 _GROUP_NAME = re.compile(r"^'?(?P<name>.*?)'? via (?P<group>.+)$")
 
 
@@ -117,6 +121,10 @@ def is_forward(parsed: ParsedEmail) -> bool:
     return bool(_FORWARD_SUBJECT.match(parsed.subject))
 
 
+def is_reply(parsed: ParsedEmail) -> bool:
+    return bool(_REPLY_SUBJECT.match(parsed.subject))
+
+
 def manual_forward(
     parsed: ParsedEmail, warnings: tuple[str, ...], trusted: frozenset[str]
 ) -> Attribution | None:
@@ -139,8 +147,9 @@ def manual_forward(
     block = innermost_block(text, own)
     if block is None and parsed.html and parsed.text.strip():
         block = innermost_block(html_to_text(parsed.html), own)
-    if block is None or not (is_forward(parsed) or block.is_forward_marker):
-        # An "Original Message" block without a forward subject is quoted history of a reply.
+    if block is None or not (is_forward(parsed) or block.is_forward_marker or not is_reply(parsed)):
+        # An "Original Message" block under a reply's subject ("Re: ...") is quoted history;
+        # under a forward's subject, or one with no prefix at all, the block is the forward.
         return None
     return Attribution(
         block.from_email,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from contextlib import suppress
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import errors, message_from_bytes
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses
@@ -85,12 +85,53 @@ def parse(raw: bytes) -> ParsedEmail:
     try:
         # Blank lines before the first header (mbox exports, some relays) would turn every header
         # into body text; a byte-order mark or binary junk is still refused as malformed.
-        message = message_from_bytes(raw.lstrip(b"\r\n\t "))
+        raw = _without_banner(raw.lstrip(b"\r\n\t "))
+        message = message_from_bytes(raw)
+        if not message.get("from") and _header_section_broken(message):
+            message = _with_refolded_headers(raw) or message
         return _from_message(message)
     except (RecursionError, MemoryError):
         return ParsedEmail(headers={}, malformed="The message is nested too deeply to read.")
     except Exception as error:  # the parse boundary: hostile input must not crash the worker
         return ParsedEmail(headers={}, malformed=f"The message could not be read ({error!r:.200}).")
+
+
+# A dashed banner line put in front of the headers ("---- Original email message ----", written
+# by some gateways and mail servers' "forward as text"): without it the headers are readable.
+_BANNER_THEN_HEADER = re.compile(rb"\A-{2,}[^\r\n:]{1,80}-{2,}[ \t]*\r?\n(?=[!-9;-~]{1,76}:)")
+
+
+def _without_banner(raw: bytes) -> bytes:
+    banner = _BANNER_THEN_HEADER.match(raw[:200])
+    return raw[banner.end() :] if banner else raw
+
+
+_HEADER_LINE = re.compile(rb"[!-9;-~]{1,76}:")
+_HEADER_SECTION_END = re.compile(rb"\r?\n\r?\n")
+
+
+def _with_refolded_headers(raw: bytes) -> Message | None:
+    """The message read again with its stray header lines taken as continuations.
+
+    Some servers unfold a long header onto lines without the leading space (a Received header's
+    "by host with ESMTP" on a line of its own); a strict parser then ends the headers there and
+    the From, Subject and Content-Type below become body text. Used only when the first reading
+    found no sender because of that defect, and only if the second reading is clean and has one.
+    """
+    end = _HEADER_SECTION_END.search(raw, 0, 256 * 1024)
+    if end is None:
+        return None
+    lines = raw[: end.start()].split(b"\n")
+    refolded = [
+        line if index == 0 or line[:1] in b" \t" or _HEADER_LINE.match(line) else b" " + line
+        for index, line in enumerate(lines)
+    ]
+    message = message_from_bytes(b"\n".join(refolded) + raw[end.start() :])
+    return None if _header_section_broken(message) or not message.get("from") else message
+
+
+def _header_section_broken(message: Message) -> bool:
+    return any(isinstance(d, errors.MissingHeaderBodySeparatorDefect) for d in message.defects)
 
 
 def _from_message(message: Message) -> ParsedEmail:

@@ -110,3 +110,24 @@ Subject: Lieferung
 Where is it?
 """
     assert attribute(parse(raw), AGENTS).from_email == "agent@acme.example"
+
+
+def test_original_message_block_under_a_subject_without_prefix_is_a_forward():
+    # Thunderbird and old Outlook forward inline with "-----Original Message-----" and may keep
+    # the subject bare: no "Re:" means it is not a reply's quoted history.
+    raw = b"""From: Agent Smith <agent@acme.example>
+Subject: Lieferung
+Content-Type: text/plain
+
+Can someone take this?
+
+-----Original Message-----
+From: Hans Kunde <hans@kunde.example>
+Sent: Monday
+Subject: Lieferung
+
+Where is it?
+"""
+    result = attribute(parse(raw), AGENTS)
+    assert (result.from_email, result.via) == ("hans@kunde.example", "outlook_forward")
+    assert result.forwarded_by == "agent@acme.example"

@@ -15,15 +15,8 @@ from inbox.models import InboundEmail, Message
 from tests.factories import AgentFactory, UserFactory
 from tests.inbox.pipeline.conftest import store_inbound
 
-# Forwards whose expected sender our rules rightly do not use (see INDEX.tsv notes):
-ATTRIBUTION_EXCEPTIONS = {
-    # A reply quoting an Outlook "-----Original Message-----" block, subject without a forward
-    # prefix: quoted history of a reply, not a forward, so the From header is the contact.
-    "django-helpdesk/forwarded-message.eml",
-    # No header at all (the forwarded text starts at byte 0): there is no forwarder we could
-    # trust, so it is refused as malformed.
-    "zammad/mail/mail068.box",
-}
+# Forwards whose expected sender our rules rightly do not use (see INDEX.tsv notes): none now.
+ATTRIBUTION_EXCEPTIONS: frozenset[str] = frozenset()
 
 
 def corpus_rows(shared_dir: Path) -> list[dict[str, str]]:
@@ -85,7 +78,7 @@ def test_corpus_manual_forwards_are_attributed_to_the_original_sender(shared_dir
 
 @pytest.mark.django_db
 def test_corpus_broken_messages_are_stored_and_refused_with_a_reason(shared_dir, channel):
-    for path in ("cpython/msg_19.txt", "mail-parser/mail_outlook_1", "zammad/mail/mail068.box"):
+    for path in ("cpython/msg_19.txt", "mail-parser/mail_outlook_1"):
         raw = (shared_dir / "corpus" / path).read_bytes()
         row = store_inbound(raw, channel.forwarding_address.address)
         process_inbound_email(row.pk)

@@ -74,3 +74,41 @@ def test_binary_junk_and_a_byte_order_mark_are_malformed():
 def test_raw_8bit_headers_become_text():
     parsed = parse("From: Jos\u00e9 <jose@example.org>\r\nSubject: Ol\u00e1\r\n\r\nhi".encode())
     assert parsed.from_name == "José" and parsed.subject == "Olá"
+
+
+def test_a_banner_line_before_the_headers_is_skipped():
+    raw = (
+        b"---- Original email message ----\r\n"
+        b"From: Petra <petra@firma.example>\r\nSubject: Kontakt\r\n\r\nDobry den\r\n"
+    )
+    parsed = parse(raw)
+    assert (parsed.malformed, parsed.from_email, parsed.subject) == (
+        "",
+        "petra@firma.example",
+        "Kontakt",
+    )
+    assert parsed.text.strip() == "Dobry den"
+
+
+def test_header_lines_unfolded_without_a_leading_space_are_read_as_continuations():
+    raw = (
+        b"Received: from relay.example ([192.0.2.1])\r\n"
+        b"by mx.example with ESMTP\r\n"
+        b"for helpdesk@example.com; Thu, 2 Aug 2018 16:58:16 +0200\r\n"
+        b"From: Petra <petra@firma.example>\r\n"
+        b"Subject: Kontakt\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<p>Dobry den</p>\r\n"
+    )
+    parsed = parse(raw)
+    assert (parsed.from_email, parsed.subject) == ("petra@firma.example", "Kontakt")
+    assert "Dobry den" in parsed.html and not parsed.text
+    assert parsed.header("received").endswith("+0200")
+
+
+def test_a_body_line_that_merely_follows_headers_is_not_pulled_into_them():
+    # A message whose headers end without a blank line keeps its body as body.
+    raw = b"From: a@b.example\r\nSubject: Hi\r\nThis line has no colon and starts the body\r\n"
+    parsed = parse(raw)
+    assert parsed.from_email == "a@b.example"
+    assert "starts the body" in parsed.text
