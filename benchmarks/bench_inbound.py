@@ -6,7 +6,9 @@ created again each run) and Redis (REDIS_URL, a private queue that no other work
 2. webhook burst: every corpus message posted to gunicorn's Mailgun webhook, 100 at a time;
 3. webhook at 100 requests/s: the corpus posted again at a steady 100/s, latency per request;
 4. pipeline: one Celery worker process (4 threads; BENCH_WORKER_POOL=solo for one at a time)
-   works through everything the webhooks queued.
+   works through everything the webhooks queued;
+5. large posts: a 35 MB Postmark payload (BENCH_LARGE_POST_MB) posted 3 times, time to answer
+   (SNS gives up after 15 s; RELIABILITY 9 asks for under 5 s). Not processed.
 The last line printed is one JSON object with the figures.
 """
 
@@ -48,6 +50,8 @@ SECRET = "bench:bench-password"  # noqa: S105 (a throwaway credential for the be
 SIGNING_KEY = "bench-signing-key"
 QUEUE = f"bench-{uuid.uuid4().hex[:8]}"
 RECIPIENT = "bench@bench.inbox.localhost"
+LARGE_POST_MB = int(os.environ.get("BENCH_LARGE_POST_MB", "35"))
+LARGE_POSTS = 3
 
 
 def say(text: str) -> None:
@@ -157,6 +161,36 @@ def mailgun_post(raw: bytes) -> tuple[bytes, str]:
     return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
+def large_postmark_post(size: int) -> tuple[bytes, str]:
+    """A Postmark inbound JSON of about `size` bytes: the attachment rides twice, base64 in
+    RawEmail and again in Attachments (RELIABILITY 9 and 44)."""
+    attachment = os.urandom(int(size / 2 * 3 / 4 * 76 / 78))
+    encoded = base64.encodebytes(attachment).decode().replace("\n", "\r\n")
+    raw = (
+        f"From: Big Sender <big@sender.example>\r\nTo: {RECIPIENT}\r\nSubject: Large file\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@sender.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+        "--b1\r\nContent-Type: text/plain\r\n\r\nThe file.\r\n"
+        "--b1\r\nContent-Type: application/octet-stream\r\n"
+        'Content-Disposition: attachment; filename="big.bin"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n{encoded}--b1--\r\n"
+    )
+    payload = {
+        "OriginalRecipient": RECIPIENT,
+        "MessageID": uuid.uuid4().hex,
+        "From": "big@sender.example",
+        "RawEmail": raw,
+        "Attachments": [
+            {
+                "Name": "big.bin",
+                "ContentType": "application/octet-stream",
+                "Content": base64.b64encode(attachment).decode(),
+            }
+        ],
+    }
+    return json.dumps(payload).encode(), "application/json"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -205,16 +239,16 @@ class Poster:
         self.local = threading.local()
         self.auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
 
-    def post(self, item: tuple[bytes, str]) -> float:
+    def post(self, item: tuple[bytes, str], path: str = "/anymail/mailgun/inbound_mime/") -> float:
         try:
-            return self._post(item)
+            return self._post(item, path)
         except (ConnectionError, http.client.HTTPException):
             # gunicorn closed an idle keep-alive connection: post again on a new one (a repeat
             # would be stored once anyway).
             self.local.connection = None
-            return self._post(item)
+            return self._post(item, path)
 
-    def _post(self, item: tuple[bytes, str]) -> float:
+    def _post(self, item: tuple[bytes, str], path: str) -> float:
         body, content_type = item
         connection = getattr(self.local, "connection", None)
         if connection is None:
@@ -224,7 +258,7 @@ class Poster:
         started = time.perf_counter()
         connection.request(
             "POST",
-            "/anymail/mailgun/inbound_mime/",
+            path,
             body=body,
             headers={"Content-Type": content_type, "Authorization": self.auth},
         )
@@ -325,7 +359,7 @@ def main() -> None:
     fresh_database()
     setup_django()
 
-    say("1/4 floor: email parse + one INSERT per message ...")
+    say("1/5 floor: email parse + one INSERT per message ...")
     floor_rate = floor(messages)
     say(f"  {floor_rate:.0f} msgs/s")
 
@@ -335,10 +369,10 @@ def main() -> None:
     try:
         poster = Poster(port)
         poster.post(mailgun_post(messages[0]))  # warm up
-        say(f"2/4 webhook burst: {len(messages)} posts, {CONCURRENCY} at a time ...")
+        say(f"2/5 webhook burst: {len(messages)} posts, {CONCURRENCY} at a time ...")
         burst_rps, burst_latencies = burst(poster, [mailgun_post(raw) for raw in messages])
         say(f"  {burst_rps:.0f} requests/s, p99 {p99_ms(burst_latencies):.0f} ms")
-        say(f"3/4 webhook at {PACED_RPS:.0f} requests/s: {len(messages)} posts ...")
+        say(f"3/5 webhook at {PACED_RPS:.0f} requests/s: {len(messages)} posts ...")
         paced_posts = [mailgun_post(raw) for raw in messages]
         paced_latencies = paced(poster, paced_posts)
         # The corpus has a tail of 0.5-3 MB messages; p99 of ordinary mail, for comparison.
@@ -359,13 +393,30 @@ def main() -> None:
     from inbox.models import InboundEmail
 
     expected = InboundEmail.objects.count()
-    say(f"4/4 pipeline: one worker process over {expected} stored deliveries ...")
+    say(f"4/5 pipeline: one worker process over {expected} stored deliveries ...")
     pipeline_rate, undecided = pipeline(expected)
     say(
         f"  {pipeline_rate:.1f} msgs/s ({pipeline_rate / floor_rate:.2f} of the floor); "
         f"{undecided} rows failed or still retrying"
     )
     import redis
+
+    say(
+        f"5/5 large posts: {LARGE_POSTS} Postmark payloads of {LARGE_POST_MB} MB (RELIABILITY 9) ..."
+    )
+    gunicorn = start_gunicorn(port)
+    try:
+        poster = Poster(port)
+        large_seconds = [
+            poster.post(
+                large_postmark_post(LARGE_POST_MB * 1024 * 1024), "/anymail/postmark/inbound/"
+            )
+            for _ in range(LARGE_POSTS)
+        ]
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=30)
+    say(f"  answered in {', '.join(f'{seconds:.2f}' for seconds in large_seconds)} s")
 
     redis.Redis.from_url(REDIS_URL).delete(QUEUE)
     print(
@@ -384,6 +435,8 @@ def main() -> None:
                 "pipeline_worker": f"1 process, {WORKER_POOL} pool x {WORKER_CONCURRENCY}",
                 "pipeline_undecided_rows": undecided,
                 "messages": len(messages),
+                "large_post_mb": LARGE_POST_MB,
+                "large_post_max_s": round(max(large_seconds), 2),
             }
         )
     )

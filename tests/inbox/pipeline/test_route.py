@@ -319,3 +319,32 @@ def test_unlinked_bounce_makes_no_contact_and_no_ticket(deliver):
     assert message.is_bounce and message.bounce_of_id is None
     assert message.thread.contact_id is None
     assert not Contact.objects.exists() and not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Return-Path: <>\n",  # a null envelope sender (RFC 3834 forbids answering it)
+        "Return-Path: <>\nAuto-Submitted: auto-replied\n",
+    ],
+)
+def test_mail_from_a_null_envelope_sender_is_never_answered(
+    deliver, channel, agent, django_capture_on_commit_callbacks, headers
+):
+    """RELIABILITY row 30: nothing the pipeline sends goes to the mail's sender; the only mail
+    it may send is the away owner's notice, to the owner."""
+    Agent.objects.filter(pk=agent.pk).update(availability=Agent.Availability.AWAY)
+    ContactFactory(workspace=channel.workspace, email="robot@customer.example", owner=agent.user)
+    channel.auto_assign, channel.assign_mode = True, "contact_owner"
+    channel.save()
+    raw = (
+        f"{headers}From: Robot <robot@customer.example>\nTo: {channel.forwarding_address.address}\n"
+        "Subject: Delivery report\nMessage-ID: <null-sender@customer.example>\n\nReport.\n"
+    ).encode()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        row = deliver(raw)
+    assert row.status == "accepted"
+    recipients = [address for sent in mail.outbox for address in sent.recipients()]
+    assert "robot@customer.example" not in recipients
+    assert set(recipients) <= {agent.user.email}
