@@ -1,4 +1,5 @@
-"""Every page requires a login, except the ESP webhooks (they carry their own auth)."""
+"""Every page requires a login, except the ESP webhooks (they carry their own auth) and the
+image proxy (its links are signed, and the sandboxed message frame sends no cookies)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.http import HttpRequest, HttpResponseBase
 
-# Paths whose callers are machines with their own credentials, not people with sessions.
-LOGIN_EXEMPT_PATH_PREFIXES = ("/anymail/", "/static/", "/healthz")
+# Paths whose callers carry their own credentials (or a signed link), not a session.
+LOGIN_EXEMPT_PATH_PREFIXES = ("/anymail/", "/static/", "/healthz", "/image-proxy/")
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):

@@ -186,6 +186,9 @@ INBOUND_MAX_MESSAGE_BYTES = env_int("INBOUND_MAX_MESSAGE_BYTES", 30 * 1024 * 102
 # twice; only the inbound routes are allowed bodies this large.
 INBOUND_MAX_REQUEST_BYTES = env_int("INBOUND_MAX_REQUEST_BYTES", 100 * 1024 * 1024)
 DEFAULT_SPAM_THRESHOLD = env_float("DEFAULT_SPAM_THRESHOLD", 5.0)
+# The image proxy never fetches from private, loopback or link-local addresses (SSRF); tests
+# that serve images on 127.0.0.1 turn this on.
+IMAGE_PROXY_ALLOW_PRIVATE_NETWORKS = False
 
 # --- Files -----------------------------------------------------------------------------------
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from helpdesk import views
+from inbox import views as inbox_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,6 +15,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", include("inbox.urls")),
+    path("image-proxy/", inbox_views.image_proxy, name="image_proxy"),
     path("settings/rejected/", include("inbox.rejected_urls")),
     # --- inbox2: blocked senders (issue 5 follow-up) ---
     path("settings/blocked/", include("inbox.blocked_urls")),

@@ -94,14 +94,22 @@ def present_attachment(attachment: Attachment) -> AttachmentView:
     )
 
 
-def present_message(message: Message, *, show_images: bool = False) -> MessageView:
+def present_message(
+    message: Message, *, show_images: bool = False, image_origin: str = ""
+) -> MessageView:
+    """`image_origin` (ours, as the browser sees it) is where shown remote images load from."""
     kind, label = _kind(message)
     # Lists prefetched by the selector (to_attr), else the related managers.
     attachments = getattr(message, "attachment_list", None)
     if attachments is None:
         attachments = list(message.attachments.all())
     body = (
-        render_html_body(message.html, attachments=attachments, show_images=show_images)
+        render_html_body(
+            message.html,
+            attachments=attachments,
+            show_images=show_images and bool(image_origin),
+            image_origin=image_origin,
+        )
         if message.html.strip()
         else None
     )

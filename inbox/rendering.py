@@ -4,7 +4,8 @@ The pipeline already cleans HTML with nh3 on the way in; we clean it once more h
 copy may come from an older sanitizer), and put the result in the `srcdoc` of an iframe whose
 `sandbox` has neither allow-scripts nor allow-same-origin, under a CSP of `default-src 'none'`
 (RELIABILITY.md rows 39-42). Remote images stay blocked by that CSP until the agent asks for
-them; `cid:` images are replaced by data: URLs of the message's own inline attachments.
+them, and then load through our image proxy (inbox.image_proxy); `cid:` images are replaced by
+data: URLs of the message's own inline attachments.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 import nh3
 
+from inbox.image_proxy import proxied_url
 from inbox.models import Attachment
 
 SANDBOX = "allow-popups allow-popups-to-escape-sandbox"
@@ -69,6 +71,8 @@ _STYLE_PROPERTIES = {
 }
 _REMOTE_IMAGE = re.compile(r"<img\b[^>]*\bsrc=\"(?:https?:)?//", re.IGNORECASE)
 _REMOTE_SRC = re.compile(r"\s(?:src|srcset)=(\"(?:https?:)?//[^\"]*\")", re.IGNORECASE)
+_REMOTE_IMG_SRC = re.compile(r"\ssrc=\"((?:https?:)?//[^\"]*)\"", re.IGNORECASE)
+_REMOTE_SRCSET = re.compile(r"\ssrcset=\"[^\"]*\"", re.IGNORECASE)
 _CID_SRC = re.compile(r"src=\"cid:([^\"]+)\"", re.IGNORECASE)
 
 _BASE_STYLE = (
@@ -121,24 +125,42 @@ def _inline_images(attachments: Iterable[Attachment]) -> dict[str, str]:
     return images
 
 
-def content_security_policy(*, show_images: bool) -> str:
-    image_sources = "data: https: http:" if show_images else "data:"
+def content_security_policy(*, image_origin: str = "") -> str:
+    """Images from data: URLs only, or also from our image proxy once the agent shows them."""
+    image_sources = f"data: {image_origin}" if image_origin else "data:"
     return f"default-src 'none'; img-src {image_sources}; style-src 'unsafe-inline'; form-action 'none'"
 
 
 def render_html_body(
-    value: str, *, attachments: Iterable[Attachment] = (), show_images: bool = False
+    value: str,
+    *,
+    attachments: Iterable[Attachment] = (),
+    show_images: bool = False,
+    image_origin: str = "",
 ) -> RenderedBody:
-    """The iframe srcdoc document for a mail's HTML body."""
+    """The iframe srcdoc document for a mail's HTML body.
+
+    With `show_images`, remote images load through our image proxy at `image_origin`, never
+    straight from the sender's server (RELIABILITY.md row 41).
+    """
+    show_images = show_images and bool(image_origin)
     body = sanitize_mail_html(value)
     images = _inline_images(attachments) if "cid:" in body.lower() else {}
     body = _CID_SRC.sub(lambda match: f'src="{images.get(match[1], "")}"', body)
     has_remote = bool(_REMOTE_IMAGE.search(body))
-    if has_remote and not show_images:
+    if has_remote and show_images:
+        body = _REMOTE_SRCSET.sub("", body)
+        body = _REMOTE_IMG_SRC.sub(
+            lambda match: (
+                f' src="{html.escape(proxied_url(html.unescape(match[1]), origin=image_origin))}"'
+            ),
+            body,
+        )
+    elif has_remote:
         # The CSP blocks these too; removing the URL means no request even if a browser's
         # preload scanner or a CSP bug lets one through (RELIABILITY.md row 41).
         body = _REMOTE_SRC.sub(r" data-blocked-src=\1", body)
-    csp = content_security_policy(show_images=show_images)
+    csp = content_security_policy(image_origin=image_origin if show_images else "")
     document = (
         '<!doctype html><html><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{html.escape(csp)}">'

@@ -6,6 +6,7 @@ Every POST also works as a plain form post (redirect back to the thread).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib import messages as flash
@@ -18,11 +19,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.models import Agent, Team
 from helpdesk.tenancy import admin_required, agent_required, get_scoped_or_404, scoped
+from inbox import image_proxy as image_proxy_module
 from inbox.models import Attachment, Contact, Message, Thread, Ticket
 from inbox.presenters import present_message
 from inbox.selectors import threads as selectors
 from inbox.services import outbound
 from inbox.services import threads as services
+
+logger = logging.getLogger(__name__)
 
 # Attachment downloads never carry the sender's Content-Type (RELIABILITY.md row 43).
 DOWNLOAD_CONTENT_TYPE = "application/octet-stream"
@@ -111,7 +115,11 @@ def _thread_context(
         thread.channel.workspace = workspace  # already loaded: saves a query per page
     show_images = request.GET.get("images", "")
     message_views = [
-        present_message(message, show_images=show_images in {"all", str(message.pk)})
+        present_message(
+            message,
+            show_images=show_images in {"all", str(message.pk)},
+            image_origin=_origin(request),
+        )
         for message in selectors.thread_messages(thread=thread)
     ]
     channel = thread.channel
@@ -218,8 +226,15 @@ def message_fragment(request: HttpRequest, pk: int, message_pk: int) -> HttpResp
         pk=message_pk,
         thread_id=thread.pk,
     )
-    view = present_message(message, show_images=request.GET.get("images") == "1")
+    view = present_message(
+        message, show_images=request.GET.get("images") == "1", image_origin=_origin(request)
+    )
     return render(request, "inbox/thread.html#message", {"thread": thread, "view": view})
+
+
+def _origin(request: HttpRequest) -> str:
+    """Our origin as the browser sees it: the message frame's CSP allows images from it alone."""
+    return f"{request.scheme}://{request.get_host()}"
 
 
 def _back_to_thread(request: HttpRequest, thread: Thread) -> HttpResponse:
@@ -435,4 +450,23 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_GET
+def image_proxy(request: HttpRequest) -> HttpResponse:
+    """A remote image of a mail, fetched by us (inbox.image_proxy). No session: the sandboxed
+    message frame sends no cookies; the signature is what allows the fetch."""
+    url = image_proxy_module.url_from_signed(request.GET.get("src", ""))
+    if url is None:
+        raise Http404("Unknown image")
+    try:
+        image = image_proxy_module.fetch_image(url)
+    except image_proxy_module.ImageFetchError as error:
+        logger.info("Image proxy refused %s: %s", url[:200], error)
+        return HttpResponse(status=502)
+    response = HttpResponse(image.content, content_type=image.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=86400"
     return response

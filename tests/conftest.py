@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from django.test import Client
 
 from helpdesk.celery import app as celery_app
 from tests.factories import AdminFactory, AgentFactory, WorkspaceFactory
+from tests.image_host import ImageHost
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("SHARED_DIR", REPO_ROOT.parent / "shared"))
@@ -185,3 +187,14 @@ def shared_dir() -> Path:
     if not SHARED_DIR.is_dir():
         pytest.fail(f"{SHARED_DIR} is missing: the shared corpus sits beside the repository")
     return SHARED_DIR
+
+
+@pytest.fixture
+def image_host() -> Iterator[ImageHost]:
+    """A mail's remote image host, served on loopback for the test."""
+    host = ImageHost()
+    thread = threading.Thread(target=host.server.serve_forever, daemon=True)
+    thread.start()
+    yield host
+    host.server.shutdown()
+    host.server.server_close()

@@ -22,6 +22,7 @@ from tests.factories import (
     MessageFactory,
     ThreadFactory,
 )
+from tests.image_host import PNG
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -253,7 +254,9 @@ def test_a_bounce_marks_the_reply_failed(page, live_server, settings, team_agent
     assert page.locator(f"#message-{ours.pk}").get_by_text("Not delivered").is_visible()
 
 
-def test_in_place_edits_images_paging_and_spam(page, live_server, screenshot_dir, team_agent):
+def test_in_place_edits_images_paging_and_spam(
+    page, live_server, screenshot_dir, team_agent, image_host, settings
+):
     from helpdesk.models import Agent
     from inbox.models import BlockedSender, Thread, Ticket
 
@@ -266,8 +269,11 @@ def test_in_place_edits_images_paging_and_spam(page, live_server, screenshot_dir
             last_message_at=timezone.now() - timezone.timedelta(days=1, minutes=index),
         )
     thread = arrive(channel, subject="Newsletter with images", text="see html")
+    # The sender's image host is on loopback here, which the proxy refuses by default (SSRF).
+    settings.IMAGE_PROXY_ALLOW_PRIVATE_NETWORKS = True
+    image_host.routes["/pixel.png"] = (200, {"Content-Type": "image/png"}, PNG)
     Message.objects.filter(thread=thread).update(
-        html='<p>Look</p><img alt="remote" src="http://127.0.0.1:59999/pixel.gif">'
+        html=f'<p>Look</p><img alt="remote" src="{image_host.origin}/pixel.png">'
     )
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -285,12 +291,24 @@ def test_in_place_edits_images_paging_and_spam(page, live_server, screenshot_dir
     assert Agent.objects.get(pk=agent.pk).availability == "away"
 
     page.goto(f"{live_server.url}/inbox/threads/{thread.pk}/")
-    assert not any("127.0.0.1:59999" in url for url in requests)
+    assert image_host.requested == []
     page.get_by_role("link", name="Show images").click()
     page.get_by_role("link", name="Show images").wait_for(state="detached")
     srcdoc = page.locator("iframe.message__frame").get_attribute("srcdoc")
-    assert "img-src data: https: http:" in srcdoc
-    assert 'src="http://127.0.0.1:59999/pixel.gif"' in srcdoc
+    assert f"img-src data: {live_server.url};" in srcdoc
+    image = page.frame_locator("iframe.message__frame").get_by_role("img", name="remote")
+    image.wait_for()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('iframe.message__frame')].some(f => "
+        "f.contentDocument === null)"
+    )
+    assert image.evaluate("img => img.complete && img.naturalWidth") == 3
+    # Only our server spoke to the image host (RELIABILITY 41): the frame names no other origin,
+    # and the host's one request carried the proxy's User-Agent, not Chromium's.
+    assert image_host.origin not in srcdoc
+    assert not any(url.startswith(image_host.origin) for url in requests)
+    assert image_host.requested == ["/pixel.png"]
+    assert image_host.user_agents == ["HelpdeskImageProxy/1"]
 
     # Ticket properties are saved as soon as they change.
     page.locator("#side-panels select[name=priority]").select_option("urgent")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.base import ContentFile
 
+from inbox.image_proxy import url_from_signed
 from inbox.models import Attachment
 from inbox.rendering import render_html_body, sanitize_mail_html
 from tests.factories import MessageFactory
@@ -44,8 +48,20 @@ def test_srcdoc_carries_a_csp_that_blocks_remote_images_until_asked():
     blocked = render_html_body('<img src="https://t.example/p.gif">')
     assert "default-src 'none'; img-src data:;" in blocked.srcdoc.replace("&#x27;", "'")
     assert blocked.has_remote_images
-    shown = render_html_body('<img src="https://t.example/p.gif">', show_images=True)
-    assert "img-src data: https: http:" in shown.srcdoc
+    shown = render_html_body(
+        '<img src="https://t.example/p.gif?a=1&amp;b=2" srcset="https://t.example/p2.gif 2x">',
+        show_images=True,
+        image_origin="https://desk.example",
+    )
+    # Shown images load from our image proxy only: neither the CSP nor the markup names the
+    # sender's server (RELIABILITY.md row 41).
+    assert "img-src data: https://desk.example;" in shown.srcdoc
+    assert "//t.example" not in shown.srcdoc
+    src = re.search(r'<img src="([^"]+)"', shown.srcdoc)[1]
+    assert src.startswith("https://desk.example/image-proxy/?src=")
+    assert "srcset" not in shown.srcdoc
+    signed = parse_qs(urlsplit(html.unescape(src)).query)["src"][0]
+    assert url_from_signed(signed) == "https://t.example/p.gif?a=1&b=2"
 
 
 def test_no_remote_images_means_no_show_images_button():
