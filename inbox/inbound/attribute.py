@@ -39,12 +39,14 @@ class Attribution:
 
 
 _FORWARD_SUBJECT = re.compile(
-    r"^\s*(?:(?:re|aw|sv|antw|odp|r|rif)\s*:\s*)*\[?\s*"
-    r"(?:fwd?|fw|wg|tr|trs|rv|enc|i|doorst|pd|vs|vl|fs|vb|weiterleitung)\s*:",
+    r"^\s*(?:(?:re|aw|sv|antw|odp|r|rif|回复|答复|返信)\s*[:\uff1a]\s*)*\[?\s*"
+    r"(?:fwd?|fw|wg|tr|trs|rv|enc|i|doorst|pd|vs|vl|fs|vb|weiterleitung|ilt|přep|пересл|"
+    r"転送|转发|轉寄|전달)\s*[:\uff1a]",
     re.IGNORECASE,
 )
 _REPLY_SUBJECT = re.compile(
-    r"^\s*\[?\s*(?:re|aw|sv|antw|odp|r|rif|vs|vá|ynt|απ|atb|ref|réf)\s*(?:\[\d+\])?\s*:",
+    r"^\s*\[?\s*(?:re|aw|sv|antw|odp|r|rif|vs|vá|ynt|απ|atb|ref|réf|回复|答复|回覆|返信|ответ)"
+    r"\s*(?:\[\d+\])?\s*[:\uff1a]",
     re.IGNORECASE,
 )
 _GROUP_NAME = re.compile(r"^'?(?P<name>.*?)'? via (?P<group>.+)$")

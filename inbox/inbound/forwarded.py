@@ -16,19 +16,31 @@ import re
 from dataclasses import dataclass
 
 FROM_LABELS = frozenset(
-    {"from", "von", "de", "da", "van", "od", "fra", "från", "lähettäjä", "feladó", "от"}
-)
+    {
+        "from", "von", "de", "da", "van", "od", "fra", "från", "lähettäjä", "feladó", "от",
+        "kimden", "odesílatel", "差出人", "发件人", "寄件者", "寄件人", "보낸 사람",
+    }
+)  # fmt: skip
 DATE_LABELS = frozenset(
     {
         "sent", "date", "gesendet", "datum", "envoyé", "envoye", "enviado", "enviada", "fecha",
         "data", "inviato", "verzonden", "wysłano", "wysłane", "dato", "skickat", "päivämäärä",
+        "sendt", "lähetetty", "elküldve", "dátum", "gönderildi", "tarih", "odesláno",
+        "отправлено", "дата", "送信日時", "日付", "发送时间", "日期", "傳送時間", "寄件日期",
+        "보낸 날짜", "날짜",
     }
 )  # fmt: skip
-TO_LABELS = frozenset({"to", "an", "à", "a", "para", "aan", "do", "til", "till", "cc", "kopie"})
+TO_LABELS = frozenset(
+    {
+        "to", "an", "à", "a", "para", "aan", "do", "til", "till", "cc", "kopie", "kime", "komu",
+        "кому", "宛先", "收件人", "收件者", "받는 사람", "vastaanottaja", "címzett",
+    }
+)  # fmt: skip
 SUBJECT_LABELS = frozenset(
     {
         "subject", "betreff", "objet", "asunto", "assunto", "oggetto", "onderwerp", "temat",
-        "emne", "ämne", "aihe", "sujet", "tárgy",
+        "emne", "ämne", "aihe", "sujet", "tárgy", "konu", "předmět", "тема", "件名", "主题",
+        "主旨", "제목",
     }
 )  # fmt: skip
 ALL_LABELS = FROM_LABELS | DATE_LABELS | TO_LABELS | SUBJECT_LABELS | {"reply-to", "cc", "bcc"}
@@ -39,8 +51,12 @@ _SEPARATOR = re.compile(
     r"message transf[ée]r[ée]|message d'origine|message original|mensaje reenviado|"
     r"mensaje original|mensagem encaminhada|mensagem original|messaggio inoltrato|"
     r"messaggio originale|doorgestuurd bericht|oorspronkelijk bericht|"
-    r"wiadomość przekazana dalej|oryginalna wiadomość|videresendt melding|vidarebefordrat meddelande)"
-    r"\s*-*\s*:?\s*$",
+    r"wiadomość przekazana dalej|oryginalna wiadomość|videresendt melding|vidarebefordrat meddelande|"
+    r"videresendt meddelelse|oprindelig meddelelse|ursprungligt meddelande|välitetty viesti|"
+    r"alkuperäinen viesti|továbbított üzenet|eredeti üzenet|iletilen ileti|özgün ileti|"
+    r"přeposlaná zpráva|původní zpráva|пересылаемое сообщение|исходное сообщение|"
+    r"転送されたメッセージ|元のメッセージ|转发的邮件|原始邮件|轉寄的郵件|原始郵件|전달된 메시지|원본 메시지)"
+    r"\s*-*\s*[:\uff1a]?\s*$",
     re.IGNORECASE,
 )
 _APPLE = re.compile(
@@ -48,12 +64,13 @@ _APPLE = re.compile(
     r"début du message réexpédié|début du message transféré|inicio del mensaje reenviado|"
     r"comienzo del mensaje reenviado|início da mensagem reencaminhada|"
     r"início da mensagem encaminhada|inizio messaggio inoltrato|begin doorgestuurd bericht|"
-    r"początek przekazywanej wiadomości)\s*:\s*$",
+    r"początek przekazywanej wiadomości|vidarebefordrat mejl|videresendt besked|"
+    r"начало переадресованного сообщения|転送されたメッセージ|以下是转发的邮件|转发的邮件)\s*[:\uff1a]\s*$",
     re.IGNORECASE,
 )
 _UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
 _LABEL_LINE = re.compile(
-    r"^[\s*_]*(?P<label>[^\W\d_][\w'.-]*(?: [\w'.-]+)?)[\s*_]*:[\s*_]*(?P<value>.*)$"
+    r"^[\s*_]*(?P<label>[^\W\d_][\w'.-]*(?: [\w'.-]+)?)[\s*_]*[:\uff1a][\s*_]*(?P<value>.*)$"
 )
 _OTHER_HEADER = re.compile(r"^[A-Za-z][A-Za-z-]{1,30}:\s")
 _QUOTE = re.compile(r"^(?:\s?>)+ ?")
@@ -61,7 +78,9 @@ _MAILTO = re.compile(r"mailto:([^\s\]>\"')]+@[^\s\]>\"')]+)", re.IGNORECASE)
 _ANGLE = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>")
 _BARE = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
 _FORWARD_WORDS = ("forward", "weitergeleitet", "transf", "reenviado", "encaminhad", "inoltrat",
-                  "doorgestuurd", "przekazan", "réexpédié", "videresendt", "vidarebefordrat")  # fmt: skip
+                  "doorgestuurd", "przekazan", "réexpédié", "videresendt", "vidarebefordrat",
+                  "välitetty", "továbbított", "letilen", "přeposlan", "пересыла", "転送", "转发",
+                  "轉寄", "전달")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inbox.inbound.attribute import ChannelRules, attribute
+from inbox.inbound.attribute import ChannelRules, attribute, is_forward, is_reply
 from inbox.inbound.parse import parse
 from tests.inbox.pipeline.conftest import fixture_bytes
 
@@ -131,3 +131,28 @@ Where is it?
     result = attribute(parse(raw), AGENTS)
     assert (result.from_email, result.via) == ("hans@kunde.example", "outlook_forward")
     assert result.forwarded_by == "agent@acme.example"
+
+
+@pytest.mark.parametrize(
+    "subject", ["转发\uff1a订单问题", "転送: ご注文", "Пересл: Заказ", "İLT: Sipariş"]
+)
+def test_forward_subject_prefixes_of_more_languages(subject):
+    raw = (
+        f"From: Agent Smith <agent@acme.example>\nSubject: {subject}\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        "-----Original Message-----\nFrom: Hans Kunde <hans@kunde.example>\nSubject: x\n\nBody\n"
+    ).encode()
+    parsed = parse(raw)
+    assert is_forward(parsed) and not is_reply(parsed)
+    assert attribute(parsed, AGENTS).from_email == "hans@kunde.example"
+
+
+@pytest.mark.parametrize("subject", ["回复\uff1a订单问题", "Ответ: Заказ", "RE: Re: Lieferung"])
+def test_reply_subject_prefixes_keep_quoted_history_out_of_attribution(subject):
+    raw = (
+        f"From: Agent Smith <agent@acme.example>\nSubject: {subject}\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        "Thanks\n\n-----Original Message-----\nFrom: Hans Kunde <hans@kunde.example>\n"
+        "Subject: x\n\nBody\n"
+    ).encode()
+    assert attribute(parse(raw), AGENTS).from_email == "agent@acme.example"

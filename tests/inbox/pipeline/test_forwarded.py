@@ -15,6 +15,16 @@ OUTLOOK = {
     "it": ("Da", "Inviato", "A", "Oggetto"),
     "nl": ("Van", "Verzonden", "Aan", "Onderwerp"),
     "pl": ("Od", "Wysłano", "Do", "Temat"),
+    "sv": ("Från", "Skickat", "Till", "Ämne"),
+    "da": ("Fra", "Sendt", "Til", "Emne"),
+    "fi": ("Lähettäjä", "Lähetetty", "Vastaanottaja", "Aihe"),
+    "cs": ("Od", "Odesláno", "Komu", "Předmět"),
+    "hu": ("Feladó", "Elküldve", "Címzett", "Tárgy"),
+    "tr": ("Kimden", "Gönderildi", "Kime", "Konu"),
+    "ru": ("От", "Отправлено", "Кому", "Тема"),
+    "ja": ("差出人", "送信日時", "宛先", "件名"),
+    "zh": ("发件人", "发送时间", "收件人", "主题"),
+    "ko": ("보낸 사람", "보낸 날짜", "받는 사람", "제목"),
 }
 
 
@@ -47,6 +57,11 @@ def test_outlook_block_in_each_language(language):
         "---------- Messaggio inoltrato ---------",
         "---------- Doorgestuurd bericht ---------",
         "---------- Wiadomość przekazana dalej ---------",
+        "---------- Přeposlaná zpráva ---------",
+        "---------- Пересылаемое сообщение ---------",
+        "---------- 転送されたメッセージ ---------",
+        "---------- 转发的邮件 ---------",
+        "---------- İletilen ileti ---------",
     ],
 )
 def test_gmail_separator_in_each_language(separator):
@@ -103,3 +118,19 @@ def test_sender_of_forwarded_from_values(value, expected):
 
 def test_text_without_a_block_has_none():
     assert find_forwarded_block("Hello\nFrom: the desk of Kim\nThanks") is None
+
+
+def test_outlook_block_with_full_width_colons():
+    # Chinese and Japanese Outlook write a full-width colon (U+FF1A) after their labels.
+    text = (
+        "请处理\n\n发件人\uff1a 王小明 <wang@kunde.example>\n发送时间\uff1a 2026年11月2日 9:00\n"
+        "收件人\uff1a agent@acme.example\n主题\uff1a 订单问题\n\n原始内容\n"
+    )
+    block = find_forwarded_block(text)
+    assert block is not None
+    assert (block.from_email, block.from_name, block.subject) == (
+        "wang@kunde.example",
+        "王小明",
+        "订单问题",
+    )
+    assert block.body.strip() == "原始内容"
