@@ -1,9 +1,9 @@
 """How a mail's HTML is shown to agents: sanitized again at render time, then isolated.
 
-The pipeline already cleans HTML with nh3 on the way in; we clean it once more here (the stored
-copy may come from an older sanitizer), and put the result in the `srcdoc` of an iframe whose
-`sandbox` has neither allow-scripts nor allow-same-origin, under a CSP of `default-src 'none'`
-(RELIABILITY.md rows 39-42). Remote images stay blocked by that CSP until the agent asks for
+The pipeline already cleans HTML with nh3 on the way in; we clean it once more here with the
+same allow-list (the stored copy may come from an older one), and put the result in the
+`srcdoc` of an iframe whose `sandbox` has neither allow-scripts nor allow-same-origin, under a
+CSP of `default-src 'none'` (RELIABILITY.md rows 39-42). Remote images stay blocked by that CSP until the agent asks for
 them, and then load through our image proxy (inbox.image_proxy); `cid:` images are replaced by
 data: URLs of the message's own inline attachments.
 """
@@ -16,9 +16,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import nh3
-
 from inbox.image_proxy import proxied_url
+from inbox.inbound.sanitize import sanitize
 from inbox.models import Attachment
 
 SANDBOX = "allow-popups allow-popups-to-escape-sandbox"
@@ -26,49 +25,6 @@ SANDBOX = "allow-popups allow-popups-to-escape-sandbox"
 MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024
 INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
-_ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) - {"base", "form", "input", "button", "select", "textarea"}
-_ALLOWED_TAGS |= {"font", "center"}
-_ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
-    tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()
-}
-for _tag in ("p", "div", "span", "td", "th", "tr", "table", "font", "a", "img", "li", "ul", "ol"):
-    _ALLOWED_ATTRIBUTES.setdefault(_tag, set()).update({"style", "align", "width", "height"})
-_ALLOWED_ATTRIBUTES.setdefault("font", set()).update({"color", "size", "face"})
-_ALLOWED_ATTRIBUTES.setdefault("img", set()).update({"src", "alt", "title"})
-# Property names only: nh3 checks names, not values, so nothing that takes url() is allowed
-# (RELIABILITY.md row 40). position / z-index are left out so mail cannot overlay our UI.
-_STYLE_PROPERTIES = {
-    "color",
-    "background-color",
-    "font",
-    "font-family",
-    "font-size",
-    "font-style",
-    "font-weight",
-    "text-align",
-    "text-decoration",
-    "line-height",
-    "margin",
-    "margin-top",
-    "margin-bottom",
-    "margin-left",
-    "margin-right",
-    "padding",
-    "padding-top",
-    "padding-bottom",
-    "padding-left",
-    "padding-right",
-    "border",
-    "border-collapse",
-    "border-color",
-    "border-style",
-    "border-width",
-    "width",
-    "max-width",
-    "height",
-    "vertical-align",
-    "white-space",
-}
 _REMOTE_IMAGE = re.compile(r"<img\b[^>]*\bsrc=\"(?:https?:)?//", re.IGNORECASE)
 _REMOTE_SRC = re.compile(r"\s(?:src|srcset)=(\"(?:https?:)?//[^\"]*\")", re.IGNORECASE)
 _REMOTE_IMG_SRC = re.compile(r"\ssrc=\"((?:https?:)?//[^\"]*)\"", re.IGNORECASE)
@@ -90,18 +46,8 @@ class RenderedBody:
 
 
 def sanitize_mail_html(value: str) -> str:
-    """Mail HTML reduced to formatting: no script, handlers, forms, base, or url() styles."""
-    return nh3.clean(
-        value or "",
-        tags=_ALLOWED_TAGS,
-        clean_content_tags={"script", "style", "title", "head"},
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto", "cid", "tel"},
-        filter_style_properties=_STYLE_PROPERTIES,
-        link_rel="noopener noreferrer nofollow",
-        # Mail has no base URL of ours to be relative to; "//host/x" is a remote URL in disguise.
-        url_relative="deny",
-    )
+    """Mail HTML reduced to formatting, by the same allow-list the pipeline stores with."""
+    return sanitize(value)
 
 
 def _inline_images(attachments: Iterable[Attachment]) -> dict[str, str]:

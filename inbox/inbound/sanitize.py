@@ -1,16 +1,15 @@
 """HTML of inbound mail, made safe to show (RELIABILITY.md rows 39-42).
 
 nh3 keeps only allow-listed tags and attributes: no script, style blocks, event handlers, forms,
-frames, objects, meta or base; URLs only http(s)/mailto (and cid:, rewritten to our attachment
-URL). Inline style is allowed for layout, with properties allow-listed and any value that can
-fetch or execute (url(), expression(), @import, escapes) dropped: nh3 filters property names
-only, so values are checked here.
+frames, objects, meta or base; URLs only http(s)/mailto (and cid:, embedded from the message's
+own attachments when shown). Inline style is allowed for layout, with properties allow-listed
+and any value that can fetch or execute (url(), expression(), @import, escapes) dropped: nh3
+filters property names only, so values are checked here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 import nh3
 
@@ -36,7 +35,7 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "style":
         return None if _DANGEROUS_VALUE.search(value) else value
     if attribute == "src" and value.lower().startswith(_CID):
-        return value  # rewritten to our attachment URL once the attachment has a primary key
+        return value  # embedded from the message's own attachment when shown (inbox.rendering)
     return value
 
 
@@ -52,29 +51,20 @@ for _cell in ("td", "th", "table"):
 
 _CLEANER = nh3.Cleaner(
     tags=_TAGS,
-    clean_content_tags={"script", "style", "title"},
+    clean_content_tags={"script", "style", "title", "head"},
     attributes=_ATTRIBUTES,
-    url_schemes={"http", "https", "mailto", "cid"},
+    url_schemes={"http", "https", "mailto", "tel", "cid"},
+    # Mail has no base URL of ours to be relative to; "//host/x" is a remote URL in disguise.
+    url_relative="deny",
     attribute_filter=_attribute_filter,
     filter_style_properties=set(ALLOWED_STYLE_PROPERTIES),
     strip_comments=True,
     link_rel="noopener noreferrer nofollow",
 )
-_CID_SRC = re.compile(r'src="cid:([^"]*)"', re.IGNORECASE)
 
 
 def sanitize(html: str) -> str:
-    """Safe HTML; cid: image references are kept for rewrite_cids."""
+    """Safe HTML; cid: image references are kept for the renderer to embed."""
     if not html:
         return ""
     return _CLEANER.clean(html)
-
-
-def rewrite_cids(html: str, url_for_content_id: Mapping[str, str]) -> str:
-    """Point cid: images at our attachment URLs; a cid with no attachment loses its src."""
-
-    def replace(match: re.Match[str]) -> str:
-        url = url_for_content_id.get(match.group(1).strip("<>").lower())
-        return f'src="{url}"' if url else 'src=""'
-
-    return _CID_SRC.sub(replace, html)

@@ -21,7 +21,7 @@ from channels_cfg.models import EmailChannel
 from helpdesk.models import Agent
 from inbox.inbound.attribute import Attribution
 from inbox.inbound.parse import ParsedEmail
-from inbox.inbound.sanitize import rewrite_cids, sanitize
+from inbox.inbound.sanitize import sanitize
 from inbox.inbound.validate import Rejection
 from inbox.loop import LOOP_HEADER, loop_header_value
 from inbox.models import Attachment, BlockedSender, Contact, InboundEmail, Message, Thread, Ticket
@@ -197,20 +197,9 @@ def _store_attachments(message: Message, parsed: ParsedEmail, html: str) -> None
         )
         attachment.file.save(part.filename, ContentFile(part.payload), save=False)
         attachments.append(attachment)
-    created = Attachment.objects.bulk_create(attachments)
-    if "cid:" in html:
-        urls = {
-            a.content_id.lower(): reverse("inbox:attachment", args=[a.pk])
-            for a in created
-            if a.content_id and a.pk
-        }
-        if not all(a.pk for a in created):  # backends that do not return ids on bulk insert
-            urls = {
-                a.content_id.lower(): reverse("inbox:attachment", args=[a.pk])
-                for a in message.attachments.exclude(content_id="")
-            }
-        message.html = rewrite_cids(html, urls)
-        message.save(update_fields=["html"])
+    # cid: references stay in the stored HTML: the thread page embeds those images from these
+    # attachments (inbox.rendering), the only way a sandboxed message frame can show them.
+    Attachment.objects.bulk_create(attachments)
 
 
 def thread_create(

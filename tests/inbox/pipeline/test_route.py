@@ -10,6 +10,7 @@ from helpdesk.models import Agent
 from inbox.inbound.pipeline import process_inbound_email
 from inbox.message_ids import make_outbound_message_id, make_test_message_id
 from inbox.models import Contact, InboundEmail, Message, Thread, Ticket
+from inbox.presenters import present_message
 from inbox.services.inbound import next_in_rotation
 from tests.factories import AgentFactory, ContactFactory, MessageFactory, TeamFactory, ThreadFactory
 from tests.inbox.pipeline.conftest import fixture_bytes
@@ -234,7 +235,7 @@ def test_rerunning_the_pipeline_on_a_row_changes_nothing(deliver):
     assert row.status == "accepted"
 
 
-def test_attachments_are_stored_with_sizes_and_cid_images_point_at_our_urls(
+def test_attachments_are_stored_with_sizes_and_cid_images_show_on_the_thread_page(
     deliver, settings, tmp_path
 ):
     settings.MEDIA_ROOT = str(tmp_path)
@@ -244,7 +245,11 @@ def test_attachments_are_stored_with_sizes_and_cid_images_point_at_our_urls(
     assert attachments["report.pdf"].size == 9
     assert attachments["report.pdf"].content_type == "application/pdf"
     assert attachments["report.pdf"].file.read() == b"%PDF-1.4\n"
-    assert f'src="/inbox/attachments/{attachments["logo.png"].pk}/"' in message.html
+    # The stored HTML keeps the cid: reference; the thread page embeds the image from the
+    # message's own attachment (the sandboxed frame can load nothing else).
+    assert 'src="cid:' in message.html
+    srcdoc = present_message(message, image_origin="http://testserver").body.srcdoc
+    assert 'src="data:image/png;base64,' in srcdoc
 
 
 def test_forward_is_stored_with_the_forwarded_body_note_and_how_it_was_attributed(deliver, agent):

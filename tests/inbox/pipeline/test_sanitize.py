@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inbox.inbound.sanitize import rewrite_cids, sanitize
+from inbox.inbound.sanitize import sanitize
 from tests.inbox.pipeline.conftest import fixture_bytes
 
 HOSTILE = fixture_bytes("html_hostile.eml").decode().split("\n\n", 2)[2].split("--RR")[0]
@@ -28,8 +28,6 @@ def test_safe_markup_and_allowed_css_survive():
     assert 'href="https://safe.example/"' in clean
 
 
-def test_cid_images_point_at_attachment_urls_and_unknown_cids_are_dropped():
-    clean = sanitize('<img src="cid:logo@acme"><img src="cid:missing@x">')
-    rewritten = rewrite_cids(clean, {"logo@acme": "/inbox/attachments/7/"})
-    assert 'src="/inbox/attachments/7/"' in rewritten
-    assert "cid:" not in rewritten
+def test_cid_image_references_are_kept_for_the_renderer():
+    clean = sanitize('<img src="cid:logo@acme" alt="logo">')
+    assert 'src="cid:logo@acme"' in clean
