@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from inbox.models import Message
+from inbox.models import Attachment, Message
 from tests.e2e.conftest import login
 from tests.factories import (
     AgentFactory,
@@ -30,6 +31,11 @@ PASSWORD = "correct horse battery staple"
 HOSTILE = (
     Path(__file__).resolve().parents[1] / "inbox" / "ui" / "fixtures" / "hostile.html"
 ).read_text()
+# An image's width once it has loaded (0 if it failed).
+LOADED_WIDTH = (
+    "img => new Promise(done => img.complete ? done(img.naturalWidth) : "
+    "(img.onload = img.onerror = () => done(img.naturalWidth)))"
+)
 # Live polling runs every 5 s; give it two rounds.
 LIVE_TIMEOUT = 15_000
 
@@ -273,8 +279,18 @@ def test_in_place_edits_images_paging_and_spam(
     settings.IMAGE_PROXY_ALLOW_PRIVATE_NETWORKS = True
     image_host.routes["/pixel.png"] = (200, {"Content-Type": "image/png"}, PNG)
     Message.objects.filter(thread=thread).update(
-        html=f'<p>Look</p><img alt="remote" src="{image_host.origin}/pixel.png">'
+        html=f'<p>Look</p><img alt="logo" src="cid:logo@acme">'
+        f'<img alt="remote" src="{image_host.origin}/pixel.png">'
     )
+    logo = Attachment(
+        message=Message.objects.get(thread=thread),
+        filename="logo.png",
+        content_type="image/png",
+        size=len(PNG),
+        content_id="<logo@acme>",
+        is_inline=True,
+    )
+    logo.file.save("logo.png", ContentFile(PNG), save=True)
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     login(page, live_server, agent.user.username, PASSWORD)
@@ -292,17 +308,23 @@ def test_in_place_edits_images_paging_and_spam(
 
     page.goto(f"{live_server.url}/inbox/threads/{thread.pk}/")
     assert image_host.requested == []
+    # The inline (cid:) logo shows at once, from the message's own attachment.
+    inline = page.frame_locator("iframe.message__frame").get_by_role("img", name="logo")
+    inline.wait_for()
+    assert (
+        inline.evaluate(
+            "img => new Promise(done => img.complete ? done(img.naturalWidth) : "
+            "img.addEventListener('load', () => done(img.naturalWidth)))"
+        )
+        == 3
+    )
     page.get_by_role("link", name="Show images").click()
     page.get_by_role("link", name="Show images").wait_for(state="detached")
     srcdoc = page.locator("iframe.message__frame").get_attribute("srcdoc")
     assert f"img-src data: {live_server.url};" in srcdoc
     image = page.frame_locator("iframe.message__frame").get_by_role("img", name="remote")
     image.wait_for()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('iframe.message__frame')].some(f => "
-        "f.contentDocument === null)"
-    )
-    assert image.evaluate("img => img.complete && img.naturalWidth") == 3
+    assert image.evaluate(LOADED_WIDTH) == 3
     # Only our server spoke to the image host (RELIABILITY 41): the frame names no other origin,
     # and the host's one request carried the proxy's User-Agent, not Chromium's.
     assert image_host.origin not in srcdoc
