@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from helpdesk.models import Agent, Team
 from helpdesk.tenancy import admin_required, agent_required, get_scoped_or_404, scoped
 from inbox import image_proxy as image_proxy_module
+from inbox.mail_providers import is_shared_mailbox_domain
 from inbox.models import Attachment, Contact, Message, Thread, Ticket
 from inbox.presenters import present_message
 from inbox.selectors import threads as selectors
@@ -140,7 +141,7 @@ def _thread_context(
         "other_threads": selectors.contact_other_threads(thread=thread),
         "teams": list(scoped(Team, workspace).order_by("name")),
         "from_display": f"{from_name} <{from_address}>" if from_name else from_address,
-        "contact_domain": thread.contact.email.rpartition("@")[2].lower() if thread.contact else "",
+        "contact_domain": _blockable_domain(thread),
         "signature_html": signature,
         "max_attachment_bytes": selectors.max_attachment_bytes(),
         "ticket_fields": _ticket_fields(ticket),
@@ -230,6 +231,12 @@ def message_fragment(request: HttpRequest, pk: int, message_pk: int) -> HttpResp
         message, show_images=request.GET.get("images") == "1", image_origin=_origin(request)
     )
     return render(request, "inbox/thread.html#message", {"thread": thread, "view": view})
+
+
+def _blockable_domain(thread: Thread) -> str:
+    """The contact's domain when blocking it is sensible; "" for gmail.com and the like."""
+    domain = thread.contact.email.rpartition("@")[2].lower() if thread.contact else ""
+    return "" if not domain or is_shared_mailbox_domain(domain) else domain
 
 
 def _origin(request: HttpRequest) -> str:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
 from helpdesk.models import Agent, Team
+from inbox.mail_providers import is_shared_mailbox_domain
 from inbox.models import BlockedSender, Contact, Thread, ThreadReadState, Ticket
 from inbox.selectors.threads import inbox_changed
 
@@ -59,6 +60,11 @@ def sender_block(*, workspace_id: int, value: str, by: AbstractBaseUser | None) 
     value = value.strip().lower()
     if not value or value.count("@") > 1 or " " in value:
         raise ActionRefused("Enter an address (name@example.com) or a domain (example.com).")
+    if "@" not in value and is_shared_mailbox_domain(value):
+        raise ActionRefused(
+            f"{value} is shared by many unrelated people: blocking it would refuse mail from all "
+            "of them. Block the sender's address instead."
+        )
     existing = (
         BlockedSender.objects.annotate(lower=Lower("value"))
         .filter(workspace_id=workspace_id, lower=value)

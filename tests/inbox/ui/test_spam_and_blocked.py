@@ -184,3 +184,31 @@ def test_a_second_admin_sees_the_same_list(workspace):
 def test_the_header_marks_settings_as_the_current_section(admin_client, name):
     page = admin_client.get(reverse(name)).content.decode()
     assert 'aria-current="page">Settings</a>' in page
+
+
+@pytest.mark.parametrize("domain", ["gmail.com", "Outlook.com", "demo.inbox.localhost"])
+def test_a_shared_mail_domain_is_never_offered_or_accepted_as_a_block(
+    admin_client, workspace, domain
+):
+    contact = ContactFactory(workspace=workspace, email=f"someone@{domain}")
+    thread = ThreadFactory(workspace=workspace, contact=contact, subject="Hello")
+    MessageFactory(thread=thread)
+    page = admin_client.get(f"/inbox/threads/{thread.pk}/").content.decode()
+    assert "Block sender" in page and 'id="block-domain"' not in page
+    response = admin_client.post(
+        f"/inbox/threads/{thread.pk}/block/", {"value": domain}, follow=True
+    )
+    assert "shared by many unrelated people" in response.content.decode()
+    assert not BlockedSender.objects.exists()
+    # The address itself can still be blocked.
+    admin_client.post(f"/inbox/threads/{thread.pk}/block/")
+    assert list(BlockedSender.objects.values_list("value", flat=True)) == [
+        f"someone@{domain.lower()}"
+    ]
+
+
+def test_a_company_domain_can_be_blocked_from_the_thread(admin_client, spam_thread):
+    page = admin_client.get(f"/inbox/threads/{spam_thread.pk}/").content.decode()
+    assert "Block spammy.example" in page
+    admin_client.post(f"/inbox/threads/{spam_thread.pk}/block/", {"value": "spammy.example"})
+    assert BlockedSender.objects.filter(value="spammy.example").exists()

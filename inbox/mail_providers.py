@@ -1,0 +1,33 @@
+"""Domains shared by many unrelated people: a block on one of them would refuse mail from
+customers who have nothing to do with the sender an agent meant to block."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+SHARED_MAILBOX_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk",
+        "hotmail.fr", "hotmail.de", "hotmail.it", "hotmail.es", "live.com", "live.co.uk",
+        "live.fr", "live.de", "msn.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de",
+        "yahoo.es", "yahoo.it", "yahoo.co.jp", "yahoo.com.br", "ymail.com", "rocketmail.com",
+        "aol.com", "icloud.com", "me.com", "mac.com", "proton.me", "protonmail.com",
+        "pm.me", "gmx.de", "gmx.net", "gmx.com", "gmx.at", "gmx.ch", "web.de", "t-online.de",
+        "freenet.de", "orange.fr", "wanadoo.fr", "free.fr", "laposte.net", "sfr.fr",
+        "libero.it", "virgilio.it", "tiscali.it", "seznam.cz", "wp.pl", "o2.pl", "onet.pl",
+        "interia.pl", "mail.ru", "yandex.ru", "yandex.com", "rambler.ru", "qq.com",
+        "163.com", "126.com", "sina.com", "naver.com", "daum.net", "zoho.com", "zohomail.com",
+        "fastmail.com", "hey.com", "tutanota.com", "tuta.io", "mail.com", "uol.com.br",
+        "bol.com.br", "terra.com.br", "comcast.net", "verizon.net", "att.net", "btinternet.com",
+        "sky.com", "bigpond.com", "rediffmail.com",
+    }
+)  # fmt: skip
+
+
+def is_shared_mailbox_domain(domain: str) -> bool:
+    """A free-mail provider's domain, or one of the domains we host forwarding addresses on."""
+    domain = domain.strip().lower().rstrip(".")
+    ours = {settings.HOSTED_INBOX_DOMAIN, settings.HOSTED_INBOX_FREE_DOMAIN}
+    return domain in SHARED_MAILBOX_DOMAINS or any(
+        domain == host or domain.endswith("." + host) for host in ours
+    )
