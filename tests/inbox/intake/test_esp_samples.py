@@ -29,6 +29,24 @@ def sample(shared_dir: Path, name: str) -> dict:
     return json.loads((shared_dir / SAMPLES / name).read_text())
 
 
+def post_json(client: Client, path: str, payload: object) -> InboundEmail:
+    """Post as the ESP does and return the one ledger row it made."""
+    response = client.post(
+        path,
+        data=json.dumps(payload),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=BASIC_AUTH,
+    )
+    assert response.status_code == 200, response.content
+    return InboundEmail.objects.get()
+
+
+def assert_accepted(row: InboundEmail, esp: str, recipient: str, subject: str) -> None:
+    assert (row.esp, row.envelope_recipient) == (esp, recipient)
+    assert stored_subject(row) == subject
+    assert row.status == InboundEmail.Status.ACCEPTED
+
+
 def stored_subject(row: InboundEmail) -> str:
     return str(BytesParser(policy=policy.default).parsebytes(bytes(row.raw))["Subject"])
 
@@ -36,32 +54,15 @@ def stored_subject(row: InboundEmail) -> str:
 def test_mailjet_sample(client: Client, forwarding_address: str, shared_dir: Path) -> None:
     event = sample(shared_dir, "mailjet--MailjetInboundTestCase.test_inbound_basics.raw_event.json")
     event["Recipient"] = forwarding_address
-    response = client.post(
-        "/anymail/mailjet/inbound/",
-        data=json.dumps(event),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=BASIC_AUTH,
-    )
-    assert response.status_code == 200, response.content
-    row = InboundEmail.objects.get()
-    assert (row.esp, row.envelope_recipient) == ("mailjet", forwarding_address)
-    assert stored_subject(row) == "Test subject"
-    assert row.status == InboundEmail.Status.ACCEPTED
+    row = post_json(client, "/anymail/mailjet/inbound/", event)
+    assert_accepted(row, "mailjet", forwarding_address, "Test subject")
 
 
 def test_sparkpost_sample(client: Client, forwarding_address: str, shared_dir: Path) -> None:
     event = sample(shared_dir, "sparkpost--SparkpostInboundTestCase.test_inbound_basics.event.json")
     event["rcpt_to"] = forwarding_address
-    response = client.post(
-        "/anymail/sparkpost/inbound/",
-        data=json.dumps([{"msys": {"relay_message": event}}]),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=BASIC_AUTH,
-    )
-    assert response.status_code == 200, response.content
-    row = InboundEmail.objects.get()
-    assert (row.esp, row.envelope_recipient) == ("sparkpost", forwarding_address)
-    assert row.status == InboundEmail.Status.ACCEPTED
+    row = post_json(client, "/anymail/sparkpost/inbound/", [{"msys": {"relay_message": event}}])
+    assert_accepted(row, "sparkpost", forwarding_address, "Test subject")
 
 
 def test_mandrill_sample(
@@ -88,10 +89,7 @@ def test_mandrill_sample(
         HTTP_X_MANDRILL_SIGNATURE=signature,
     )
     assert response.status_code == 200, response.content
-    row = InboundEmail.objects.get()
-    assert (row.esp, row.envelope_recipient) == ("mandrill", forwarding_address)
-    assert stored_subject(row) == "Test subject"
-    assert row.status == InboundEmail.Status.ACCEPTED
+    assert_accepted(InboundEmail.objects.get(), "mandrill", forwarding_address, "Test subject")
 
 
 @pytest.mark.parametrize(
@@ -103,17 +101,8 @@ def test_postmark_samples(
 ) -> None:
     event = json.loads((shared_dir / "corpus/anymail/test_files" / name).read_text())
     event["OriginalRecipient"] = forwarding_address
-    response = client.post(
-        "/anymail/postmark/inbound/",
-        data=json.dumps(event),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=BASIC_AUTH,
-    )
-    assert response.status_code == 200, response.content
-    row = InboundEmail.objects.get()
-    assert (row.esp, row.envelope_recipient) == ("postmark", forwarding_address)
-    assert stored_subject(row) == "Test subject"
-    assert row.status == InboundEmail.Status.ACCEPTED
+    row = post_json(client, "/anymail/postmark/inbound/", event)
+    assert_accepted(row, "postmark", forwarding_address, "Test subject")
 
 
 def test_a_postmark_payload_without_recipient_or_body_is_kept_and_refused(
@@ -122,14 +111,7 @@ def test_a_postmark_payload_without_recipient_or_body_is_kept_and_refused(
     event = sample(
         shared_dir, "postmark--PostmarkInboundTestCase.test_spammy_address.raw_event.json"
     )
-    response = client.post(
-        "/anymail/postmark/inbound/",
-        data=json.dumps(event),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=BASIC_AUTH,
-    )
-    assert response.status_code == 200
-    row = InboundEmail.objects.get()
+    row = post_json(client, "/anymail/postmark/inbound/", event)
     assert row.status == InboundEmail.Status.REJECTED and row.reason_detail
 
 
@@ -153,7 +135,4 @@ def test_sendgrid_samples(
         HTTP_AUTHORIZATION=BASIC_AUTH,
     )
     assert response.status_code == 200, response.content
-    row = InboundEmail.objects.get()
-    assert (row.esp, row.envelope_recipient) == ("sendgrid", forwarding_address)
-    assert stored_subject(row) == fields["subject"]
-    assert row.status == InboundEmail.Status.ACCEPTED
+    assert_accepted(InboundEmail.objects.get(), "sendgrid", forwarding_address, fields["subject"])
