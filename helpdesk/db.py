@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
 from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 # Below this a bytes value is written by the ORM with the rest of its row: one statement is
 # quicker, and the copies described below cost little.
@@ -39,3 +45,27 @@ def write_bytes_column(
         cursor.execute(statement, [data, pk])
         if cursor.rowcount != 1:
             raise LookupError(f"No {model.__name__} with pk {pk} to write {field_name} on")
+
+
+def select_list(model: type[models.Model], alias: str, connection: BaseDatabaseWrapper) -> str:
+    """The model's concrete columns as `alias."column"`, in `instance_from_row`'s order."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(str(field.column))}" for field in model._meta.concrete_fields)
+
+
+def instance_from_row(
+    model: type[ModelT], values: Sequence[Any], connection: BaseDatabaseWrapper
+) -> ModelT:
+    """A model instance from a raw row of `select_list` columns, converted as the ORM would
+    (SQLite's datetimes and booleans, JSON), for the few hot queries written in SQL."""
+    fields = model._meta.concrete_fields
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        column = field.get_col(model._meta.db_table)
+        for converter in [
+            *connection.ops.get_db_converters(column),
+            *field.get_db_converters(connection),
+        ]:
+            value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)

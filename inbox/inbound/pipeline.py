@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from channels_cfg import services as channel_services
@@ -55,12 +54,8 @@ def process_inbound_email(inbound_email_id: int) -> None:
     anything unexpected raises (the task retries it, then marks the row failed).
     """
     with transaction.atomic():
-        row = (
-            InboundEmail.objects.select_for_update(of=("self",))
-            .annotate(has_message=Exists(Message.objects.filter(inbound_id=OuterRef("pk"))))
-            .get(pk=inbound_email_id)
-        )
-        if row.status in _DONE or row.has_message:
+        row = selectors.inbound_email_lock_for_processing(inbound_email_id)
+        if row.status in _DONE or row.has_message:  # type: ignore[attr-defined]
             # Done already: a redelivered task (acks_late, visibility timeout) or a second
             # reprocess. The task may have marked the row processing again; put it back.
             if row.status not in _DONE:

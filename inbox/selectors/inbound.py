@@ -3,43 +3,105 @@ the people whose forwards we believe, and the threads a message refers to."""
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db import connections, router
 from django.db.models.functions import Lower
 
-from channels_cfg.models import EmailChannel, ForwardingConfirmation
+from channels_cfg.models import EmailChannel, ForwardingAddress, ForwardingConfirmation
+from helpdesk.db import instance_from_row, select_list
+from helpdesk.models import Workspace
 from inbox.message_ids import thread_id_from_message_id
-from inbox.models import BlockedSender, Message, Thread
+from inbox.models import BlockedSender, InboundEmail, Message, Thread
 
 
 def channel_get_for_forwarding_address(
     address: str, sender: str = "", message_id: str = "", digest: str = ""
 ) -> EmailChannel | None:
-    """The channel whose forwarding address is `address` (the envelope recipient), any status.
+    """The channel whose forwarding address is `address` (the envelope recipient), any status,
+    with its workspace and forwarding address loaded.
 
-    Annotated, so the common case costs one query instead of three, with `blocked_sender_rule`
-    (the blocked-list entry matching `sender` in the channel's workspace, or None) and
-    `has_duplicate` (a message with this Message-ID and content digest is stored there).
+    Annotated with `blocked_sender_rule` (the blocked-list entry matching `sender` in the
+    channel's workspace, or None) and `has_duplicate` (a message with this Message-ID and content
+    digest is stored there). Every delivery runs this first, so it is one query, written in SQL:
+    the ORM took 3.3 ms to build it against 0.2 ms to run it (`make bench`).
     """
-    candidates = sender_candidates((sender,)) if sender else set()
-    blocked = (
-        BlockedSender.objects.filter(workspace_id=OuterRef("workspace_id"))
-        .annotate(lower_value=Lower("value"))
-        .filter(lower_value__in=candidates or {""})
-        .values("lower_value")[:1]
-    )
-    duplicate = Message.objects.filter(
-        workspace_id=OuterRef("workspace_id"), message_id=message_id, content_digest=digest
-    )
-    return (
-        EmailChannel.objects.select_related("workspace", "forwarding_address")
-        .annotate(
-            blocked_sender_rule=Subquery(blocked),
-            has_duplicate=Exists(duplicate) if message_id else Value(False),
+    connection = connections[router.db_for_read(EmailChannel)]
+    quote = connection.ops.quote_name
+    candidates = sorted(sender_candidates((sender,))) if sender else []
+    params: list[str] = []
+    blocked = "NULL"
+    if candidates:
+        value = quote("value")
+        blocked = (
+            f"(SELECT LOWER(b.{value}) FROM {quote(BlockedSender._meta.db_table)} b "  # noqa: S608
+            f"WHERE b.{quote('workspace_id')} = c.{quote('workspace_id')} "
+            f"AND LOWER(b.{value}) IN ({', '.join(['%s'] * len(candidates))}) "
+            f"ORDER BY b.{value} LIMIT 1)"
         )
-        .filter(forwarding_address__address=address.strip().lower())
-        .first()
+        params += candidates
+    duplicate = "1 = 0"
+    if message_id:
+        duplicate = (
+            f"EXISTS(SELECT 1 FROM {quote(Message._meta.db_table)} m "  # noqa: S608
+            f"WHERE m.{quote('workspace_id')} = c.{quote('workspace_id')} "
+            f"AND m.{quote('message_id')} = %s AND m.{quote('content_digest')} = %s)"
+        )
+        params += [message_id, digest]
+    sql = (
+        # Identifiers come from the models, every value is a parameter.
+        f"SELECT {select_list(EmailChannel, 'c', connection)}, "  # noqa: S608
+        f"{select_list(Workspace, 'w', connection)}, "
+        f"{select_list(ForwardingAddress, 'f', connection)}, {blocked}, {duplicate} "
+        f"FROM {quote(EmailChannel._meta.db_table)} c "
+        f"JOIN {quote(Workspace._meta.db_table)} w ON w.{quote('id')} = c.{quote('workspace_id')} "
+        f"JOIN {quote(ForwardingAddress._meta.db_table)} f "
+        f"ON f.{quote('channel_id')} = c.{quote('id')} "
+        f"WHERE f.{quote('address')} = %s"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, address.strip().lower()])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    ends = list(
+        accumulate(
+            len(model._meta.concrete_fields)
+            for model in (EmailChannel, Workspace, ForwardingAddress)
+        )
+    )
+    channel = instance_from_row(EmailChannel, row[: ends[0]], connection)
+    channel.workspace = instance_from_row(Workspace, row[ends[0] : ends[1]], connection)
+    forwarding_address = instance_from_row(ForwardingAddress, row[ends[1] : ends[2]], connection)
+    EmailChannel.forwarding_address.related.set_cached_value(channel, forwarding_address)
+    ForwardingAddress.channel.field.set_cached_value(forwarding_address, channel)
+    channel.blocked_sender_rule = row[ends[2]]  # type: ignore[attr-defined]
+    channel.has_duplicate = bool(row[ends[2] + 1])  # type: ignore[attr-defined]
+    return channel
+
+
+def inbound_email_lock_for_processing(inbound_email_id: int) -> InboundEmail:
+    """The ledger row, locked for the caller's transaction (FOR UPDATE where the database has
+    it), annotated with `has_message` (the pipeline already stored its message). In SQL for the
+    same reason as the channel lookup; raises InboundEmail.DoesNotExist like `get`."""
+    connection = connections[router.db_for_write(InboundEmail)]
+    quote = connection.ops.quote_name
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = (
+        f"SELECT {select_list(InboundEmail, 'r', connection)}, "  # noqa: S608 (identifiers only)
+        f"EXISTS(SELECT 1 FROM {quote(Message._meta.db_table)} m "
+        f"WHERE m.{quote('inbound_id')} = r.{quote('id')}) "
+        f"FROM {quote(InboundEmail._meta.db_table)} r WHERE r.{quote('id')} = %s{lock}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [inbound_email_id])
+        found = cursor.fetchone()
+    if found is None:
+        raise InboundEmail.DoesNotExist(f"No inbound delivery #{inbound_email_id}")
+    row = instance_from_row(InboundEmail, found[:-1], connection)
+    row.has_message = bool(found[-1])  # type: ignore[attr-defined]
+    return row
 
 
 def sender_candidates(senders: tuple[str, ...]) -> set[str]:
