@@ -3,9 +3,9 @@
 The pipeline already cleans HTML with nh3 on the way in; we clean it once more here with the
 same allow-list (the stored copy may come from an older one), and put the result in the
 `srcdoc` of an iframe whose `sandbox` has neither allow-scripts nor allow-same-origin, under a
-CSP of `default-src 'none'` (RELIABILITY.md rows 39-42). Remote images stay blocked by that CSP until the agent asks for
-them, and then load through our image proxy (inbox.image_proxy); `cid:` images are replaced by
-data: URLs of the message's own inline attachments.
+CSP of `default-src 'none'` (RELIABILITY.md rows 39-42). Remote images stay blocked by that
+CSP until the agent asks for them, and then load through our image proxy (inbox.image_proxy);
+`cid:` images are replaced by data: URLs of the message's own inline attachments.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 _REMOTE_IMAGE = re.compile(r"<img\b[^>]*\bsrc=\"(?:https?:)?//", re.IGNORECASE)
 _REMOTE_SRC = re.compile(r"\s(?:src|srcset)=(\"(?:https?:)?//[^\"]*\")", re.IGNORECASE)
 _REMOTE_IMG_SRC = re.compile(r"\ssrc=\"((?:https?:)?//[^\"]*)\"", re.IGNORECASE)
-_REMOTE_SRCSET = re.compile(r"\ssrcset=\"[^\"]*\"", re.IGNORECASE)
 _CID_SRC = re.compile(r"src=\"cid:([^\"]+)\"", re.IGNORECASE)
 
 _BASE_STYLE = (
@@ -95,7 +94,6 @@ def render_html_body(
     body = _CID_SRC.sub(lambda match: f'src="{images.get(match[1], "")}"', body)
     has_remote = bool(_REMOTE_IMAGE.search(body))
     if has_remote and show_images:
-        body = _REMOTE_SRCSET.sub("", body)
         body = _REMOTE_IMG_SRC.sub(
             lambda match: (
                 f' src="{html.escape(proxied_url(html.unescape(match[1]), origin=image_origin))}"'

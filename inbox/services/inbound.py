@@ -180,11 +180,11 @@ def message_store(
         created_at=now,
     )
     if parsed.attachments:
-        _store_attachments(message, parsed, html)
+        _store_attachments(message, parsed)
     return message
 
 
-def _store_attachments(message: Message, parsed: ParsedEmail, html: str) -> None:
+def _store_attachments(message: Message, parsed: ParsedEmail) -> None:
     attachments = []
     for part in parsed.attachments:
         attachment = Attachment(
