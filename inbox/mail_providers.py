@@ -27,7 +27,11 @@ SHARED_MAILBOX_DOMAINS = frozenset(
 def is_shared_mailbox_domain(domain: str) -> bool:
     """A free-mail provider's domain, or one of the domains we host forwarding addresses on."""
     domain = domain.strip().lower().rstrip(".")
+    return domain in SHARED_MAILBOX_DOMAINS or is_hosted_domain(domain)
+
+
+def is_hosted_domain(domain: str) -> bool:
+    """One of our hosted domains (forwarding and default from addresses live there)."""
+    domain = domain.strip().lower().rstrip(".")
     ours = {settings.HOSTED_INBOX_DOMAIN, settings.HOSTED_INBOX_FREE_DOMAIN}
-    return domain in SHARED_MAILBOX_DOMAINS or any(
-        domain == host or domain.endswith("." + host) for host in ours
-    )
+    return any(domain == host or domain.endswith("." + host) for host in ours)

@@ -115,13 +115,14 @@ def _thread_context(
     if thread.channel is not None and thread.channel.workspace_id == workspace.pk:
         thread.channel.workspace = workspace  # already loaded: saves a query per page
     show_images = request.GET.get("images", "")
+    messages = list(selectors.thread_messages(thread=thread))
     message_views = [
         present_message(
             message,
             show_images=show_images in {"all", str(message.pk)},
             image_origin=_origin(request),
         )
-        for message in selectors.thread_messages(thread=thread)
+        for message in messages
     ]
     channel = thread.channel
     agent: Agent = request.agent  # type: ignore[attr-defined]
@@ -143,6 +144,11 @@ def _thread_context(
         "from_display": f"{from_name} <{from_address}>" if from_name else from_address,
         "contact_domain": _blockable_domain(thread),
         "signature_html": signature,
+        "reply_cc": outbound.reply_cc_default(
+            messages,
+            contact_email=thread.contact.email if thread.contact else "",
+            channel=channel,
+        ),
         "max_attachment_bytes": selectors.max_attachment_bytes(),
         "ticket_fields": _ticket_fields(ticket),
     }
@@ -399,6 +405,7 @@ def thread_reply(request: HttpRequest, pk: int) -> HttpResponse:
             agent=request.agent,  # type: ignore[attr-defined]
             body_html=request.POST.get("body_html", ""),
             body_text=request.POST.get("body", ""),
+            cc=request.POST.get("cc", "")[:4000],
             files=request.FILES.getlist("attachments"),
         )
     except outbound.ReplyRefused as error:

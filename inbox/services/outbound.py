@@ -11,14 +11,17 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import formataddr
+from email.utils import formataddr, getaddresses
 
 import nh3
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -27,6 +30,7 @@ from channels_cfg.models import EmailChannel
 from channels_cfg.signature import render_signature, signature_text
 from helpdesk.models import Agent
 from inbox.loop import LOOP_HEADER, loop_header_value
+from inbox.mail_providers import is_hosted_domain
 from inbox.message_ids import make_outbound_message_id
 from inbox.models import Attachment, Message, Thread
 from inbox.selectors.threads import inbox_changed, max_attachment_bytes
@@ -129,12 +133,72 @@ def _reply_subject(subject: str) -> str:
     return subject if re.match(r"(?i)^\s*re:", subject) else f"Re: {subject}".strip()
 
 
+MAX_CC = 20
+
+
+def cc_addresses(value: str, *, contact_email: str) -> list[str]:
+    """The Cc field of the composer as addresses: "a@x, Name <b@y>; c@z".
+
+    Each must be a valid address (a clear error names the one that is not); control
+    characters are refused rather than cleaned, so nothing can smuggle in a header; the
+    contact (already the To) and repeats are dropped.
+    """
+    if _CONTROL.search(value.replace("\t", " ")):
+        raise ReplyRefused("Cc may hold addresses only, separated by commas.")
+    found: list[str] = []
+    for part in re.split(r"[,;]", value):
+        if not part.strip():
+            continue
+        pairs = getaddresses([part])
+        address = pairs[0][1].strip().lower() if len(pairs) == 1 else ""
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ReplyRefused(f"“{part.strip()[:80]}” in Cc is not an email address.") from None
+        if address != contact_email.lower() and address not in found:
+            found.append(address)
+    if len(found) > MAX_CC:
+        raise ReplyRefused(f"Cc may hold at most {MAX_CC} addresses.")
+    return found
+
+
+def reply_cc_default(
+    messages: Sequence[Message], *, contact_email: str, channel: EmailChannel | None
+) -> str:
+    """What the composer's Cc starts with: the Cc of the customer's latest mail (of `messages`,
+    the thread's, oldest first), so the people they copied stay in the conversation; never our
+    own addresses or the contact. Nothing after a forward or an automatic mail, whose Cc is not
+    the customer's."""
+    latest = next(
+        (
+            message
+            for message in reversed(messages)
+            if message.direction == Message.Direction.IN
+            and not message.is_auto_reply
+            and not message.is_bounce
+        ),
+        None,
+    )
+    if latest is None or latest.attributed_via not in {"from_header", "auto_forward"}:
+        return ""
+    ours = {settings.DEFAULT_FROM_EMAIL.lower(), contact_email.lower()}
+    if channel is not None:
+        ours |= {channel.from_address.lower(), channel.team_address.lower()}
+    kept = [
+        address
+        for address in dict.fromkeys(a.lower() for _, a in getaddresses([latest.cc]) if "@" in a)
+        if address not in ours and not is_hosted_domain(address.rpartition("@")[2])
+    ]
+    return ", ".join(kept[:MAX_CC])
+
+
 def reply_create(
     *,
     thread: Thread,
     agent: Agent,
     body_html: str = "",
     body_text: str = "",
+    cc: str = "",
     files: list[UploadedFile] | None = None,
     now: datetime | None = None,
 ) -> Message:
@@ -145,6 +209,7 @@ def reply_create(
         raise ReplyRefused(f"Attachments may total at most {limit_mb:.0f} MB.")
     if thread.contact is None:
         raise ReplyRefused("This thread has no contact to reply to.")
+    copied = cc_addresses(cc, contact_email=thread.contact.email)
     now = now or timezone.now()
     channel = thread.channel
     body = reply_body(body_html=body_html, body_text=body_text, channel=channel, agent=agent)
@@ -158,6 +223,7 @@ def reply_create(
             from_email=address,
             from_name=name,
             to=thread.contact.email,
+            cc=", ".join(copied),
             subject=_reply_subject(thread.subject),
             text=body.text,
             html=body.html,
@@ -254,6 +320,7 @@ def build_email(message: Message) -> EmailMultiAlternatives:
         body=message.text,
         from_email=formataddr((_CONTROL.sub("", message.from_name), message.from_email)),
         to=[message.to],
+        cc=[address.strip() for address in message.cc.split(",") if address.strip()],
         headers=headers,
     )
     # Delivery events the ESP posts later (a bounce after acceptance) find the reply by this.

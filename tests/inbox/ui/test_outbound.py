@@ -244,3 +244,61 @@ def test_a_fresh_sending_reply_offers_no_retry(agent_client, conversation, agent
     assert (
         "Send again" not in agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
     )
+
+
+def test_a_reply_copies_the_cc_addresses(reply, agent_client, conversation):
+    response = reply(
+        agent_client,
+        conversation,
+        cc="Boss <Boss@Customer.example>; x@partner.example, jane@customer.example, x@partner.example",
+    )
+    assert response.status_code == 302
+    sent = mail.outbox[-1]
+    # The contact is already the To; repeats and case go.
+    assert sent.to == ["jane@customer.example"]
+    assert sent.cc == ["boss@customer.example", "x@partner.example"]
+    message = Message.objects.get(direction="out")
+    assert message.cc == "boss@customer.example, x@partner.example"
+    page = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert "cc boss@customer.example, x@partner.example" in page
+
+
+@pytest.mark.parametrize(
+    ("cc", "error"),
+    [
+        (
+            "boss@customer.example, not an address",
+            "“not an address” in Cc is not an email address.",
+        ),
+        ("a@b.example\r\nBcc: spy@evil.example", "Cc may hold addresses only"),
+        (", ".join(f"p{n}@x.example" for n in range(21)), "at most 20 addresses"),
+    ],
+)
+def test_a_bad_cc_is_refused_with_the_reason_and_nothing_is_sent(
+    reply, agent_client, conversation, cc, error
+):
+    response = reply(agent_client, conversation, cc=cc, headers={"HX-Request": "true"})
+    assert error in response.content.decode()
+    assert not Message.objects.filter(direction="out").exists() and mail.outbox == []
+
+
+def test_the_composer_starts_with_the_customers_cc_minus_our_addresses(
+    agent_client, conversation, channel
+):
+    inbound(
+        conversation,
+        attributed_via="from_header",
+        cc=(
+            f"Boss <boss@customer.example>, {channel.from_address}, "
+            "jane@customer.example, team-1@acme.inbox.localhost"
+        ),
+    )
+    page = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert 'name="cc" type="text" value="boss@customer.example"' in page
+
+
+def test_the_composer_cc_is_empty_after_a_forward(agent_client, conversation):
+    # The conversation fixture's mail was forwarded by an agent: its Cc is the forwarder's.
+    conversation.messages.update(cc="colleague@acme.example")
+    page = agent_client.get(f"/inbox/threads/{conversation.pk}/").content.decode()
+    assert 'name="cc" type="text" value=""' in page
