@@ -20,6 +20,7 @@ from channels_cfg.addresses import local_part_problem, normalize_local_part, sug
 from channels_cfg.models import EmailChannel, ForwardingAddress, FromAddressVerification
 from channels_cfg.signature import sanitize_signature
 from helpdesk.models import Team, Workspace
+from helpdesk.system_mail import queue_system_email
 from inbox.loop import LOOP_HEADER, loop_header_value
 from inbox.message_ids import make_test_message_id
 
@@ -215,7 +216,7 @@ def from_address_verification_send(
             args=[signing.dumps({"v": verification.pk, "t": token}, salt=_VERIFICATION_SALT)],
         )
         message = _verification_message(channel=channel, address=address, link=link)
-        transaction.on_commit(message.send)
+        queue_system_email(message)
     return verification
 
 
@@ -382,5 +383,5 @@ def channel_send_test_email(
                 "Auto-Submitted": "auto-generated",
             },
         )
-        transaction.on_commit(message.send)
+        queue_system_email(message)
     return channel

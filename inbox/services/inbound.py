@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from channels_cfg.models import EmailChannel
 from helpdesk.models import Agent
+from helpdesk.system_mail import queue_system_email
 from inbox.inbound.attribute import Attribution
 from inbox.inbound.parse import ParsedEmail
 from inbox.inbound.sanitize import sanitize
@@ -309,7 +310,7 @@ def _assign_contact_owner(thread: Thread, channel: EmailChannel, contact: Contac
             to=[agent.user.email],
             headers={LOOP_HEADER: loop_header_value(), "Auto-Submitted": "auto-generated"},
         )
-        transaction.on_commit(lambda: email.send(fail_silently=True))
+        queue_system_email(email)
 
 
 def outbound_mark_bounced(*, message: Message, detail: str) -> None:

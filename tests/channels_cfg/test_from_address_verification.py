@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -209,3 +210,42 @@ def test_sending_is_rate_limited_per_workspace_across_drafts(
     use_custom_address(one_more, "another@victim.example")
     with pytest.raises(VerificationRateLimited, match="Too many"):
         from_address_verification_send(channel=one_more, now=now)
+
+
+class FlakyBackend(locmem.EmailBackend):
+    """An ESP that is down for the first `failures` sends, then delivers to mail.outbox."""
+
+    failures = 0
+    attempts = 0
+
+    def send_messages(self, messages):  # type: ignore[no-untyped-def]
+        FlakyBackend.attempts += 1
+        if FlakyBackend.attempts <= FlakyBackend.failures:
+            raise ConnectionError("ESP unreachable")
+        return super().send_messages(messages)
+
+
+@pytest.mark.parametrize("failures", [1, 99])
+def test_an_esp_outage_never_breaks_the_page_and_the_mail_is_retried(
+    admin_client: Client, draft, django_capture_on_commit_callbacks, settings, failures
+) -> None:
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
+    FlakyBackend.failures, FlakyBackend.attempts = failures, 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("channels_cfg:connect_from", args=[draft.pk]),
+            {
+                "from_name_mode": "company",
+                "company_name": "Acme",
+                "from_address_mode": "custom",
+                "custom_from_address": "me@acme.example",
+                "action": "send_verification",
+            },
+            **HTMX,
+        )
+    assert response.status_code == 200
+    assert "Verification message sent to me@acme.example." in response.content.decode()
+    if failures == 1:  # back after one failure: delivered by the retry
+        assert FlakyBackend.attempts == 2 and [m.to for m in mail.outbox] == [["me@acme.example"]]
+    else:  # down for good: every retry tried, then given up (and logged)
+        assert FlakyBackend.attempts == settings.TASK_MAX_RETRIES + 1 and mail.outbox == []

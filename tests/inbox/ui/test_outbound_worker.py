@@ -43,3 +43,28 @@ def test_a_reply_is_sent_once_by_a_real_worker(file_backend, celery_worker):
     assert f"Message-ID: {message.message_id}" in written
     assert "From: Grace Hopper at Acme <" in written
     assert "Grace Hopper" in written.split("\n\n", 1)[1]
+
+
+def test_a_system_email_is_sent_by_a_real_worker_after_commit(file_backend, celery_worker):
+    from django.core.mail import EmailMessage
+    from django.db import transaction
+
+    from helpdesk.system_mail import queue_system_email
+
+    with transaction.atomic():
+        queue_system_email(
+            EmailMessage(
+                subject="Verify me@acme.example as a from address",
+                body="Open the link.",
+                to=["me@acme.example"],
+                headers={"Auto-Submitted": "auto-generated"},
+            )
+        )
+        time.sleep(0.5)
+        assert not file_backend.exists()  # nothing leaves before the commit
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not list(file_backend.glob("*.log")):
+        time.sleep(0.2)
+    written = "".join(path.read_text() for path in file_backend.glob("*.log"))
+    assert "Subject: Verify me@acme.example as a from address" in written
+    assert "Auto-Submitted: auto-generated" in written
