@@ -59,3 +59,30 @@ def test_development_runs_with_the_default_key() -> None:
 def test_production_starts_with_a_real_secret_key() -> None:
     result = _import_settings(DEBUG="false", SECRET_KEY="x" * 50)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("", "None"), ("true", "('HTTP_X_FORWARDED_PROTO', 'https')")]
+)
+def test_the_forwarded_proto_header_is_trusted_only_when_asked(raw: str, expected: str) -> None:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "TESTING"}}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; from django.conf import settings; django.setup(); "
+            "print(settings.SECURE_PROXY_SSL_HEADER)",
+        ],
+        cwd=REPO_ROOT,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+            "DEBUG": "true",
+            "TRUST_X_FORWARDED_PROTO": raw,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

@@ -449,3 +449,15 @@ def test_huge_views_show_a_capped_count(agent_client, workspace, settings, monke
     html = agent_client.get("/inbox/").content.decode()
     assert 'data-view-count="closed">3+<' in html
     assert 'data-view-count="open">1<' in html
+
+
+def test_shown_images_use_https_behind_a_trusted_tls_proxy(agent_client, conversation, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    message = conversation.messages.get()
+    html = agent_client.get(
+        f"/inbox/threads/{conversation.pk}/messages/{message.pk}/?images=1",
+        HTTP_X_FORWARDED_PROTO="https",
+        HTTP_HOST="testserver",  # a browser always sends it
+    ).content.decode()
+    assert "img-src data: https://testserver;" in html
+    assert "https://testserver/image-proxy/?src=" in html
