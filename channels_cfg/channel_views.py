@@ -40,6 +40,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
     for channel in channels:
         channel.test_email_state = selectors.channel_test_email_state(channel, now=now)  # type: ignore[attr-defined]
         channel.pending_confirmation = selectors.confirmation_pending_get(channel)  # type: ignore[attr-defined]
+        channel.quiet_since = selectors.channel_quiet_since(channel, now=now)  # type: ignore[attr-defined]
         channel.from_line = f"{channel.from_name_for(agent_name)} <{channel.from_address}>"  # type: ignore[attr-defined]
     confirm = request.GET.get("disconnect", "")
     return render(

@@ -100,6 +100,29 @@ def confirmation_pending_get(channel: EmailChannel) -> ForwardingConfirmation | 
     return confirmation
 
 
+# No mail for this long on a connected channel is worth a look: providers switch a forward off
+# without telling anyone (Zoho after repeated delivery failures, Gmail when the password
+# changes), and a quiet inbox looks just like a calm week.
+QUIET_AFTER = timedelta(days=7)
+NO_MAIL_YET_AFTER = timedelta(days=1)
+
+
+def channel_quiet_since(channel: EmailChannel, *, now: datetime) -> datetime | None:
+    """When a connected channel last heard anything (mail or its test email), if that is long
+    enough ago to suggest the forward stopped; None when all looks well."""
+    if channel.status != EmailChannel.Status.CONNECTED or channel.connected_at is None:
+        return None
+    heard = [
+        moment
+        for moment in (channel.last_inbound_at, channel.test_email_received_at)
+        if moment is not None
+    ]
+    if heard:
+        latest = max(heard)
+        return latest if latest < now - QUIET_AFTER else None
+    return channel.connected_at if channel.connected_at < now - NO_MAIL_YET_AFTER else None
+
+
 def forwarding_address_taken(*, address: str, exclude_channel_id: int) -> bool:
     return (
         ForwardingAddress.objects.filter(address=address.lower())

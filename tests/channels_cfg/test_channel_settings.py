@@ -341,3 +341,33 @@ def test_a_test_email_that_never_returns_is_reported_and_polling_stops(
     assert "Test email did not come back" in status
     assert "help@acme.example forwards to this address" in status
     assert "every 5s" not in status
+
+
+@pytest.mark.parametrize(
+    ("connected_days_ago", "last_mail_days_ago", "test_back_days_ago", "quiet"),
+    [
+        (30, 8, None, True),  # mail stopped a week ago
+        (30, 2, None, False),  # recent mail
+        (30, 8, 1, False),  # a test email came back yesterday: the forward works
+        (3, None, None, True),  # connected days ago, never a single mail
+        (0, None, None, False),  # connected today: give it time
+    ],
+)
+def test_a_channel_that_went_quiet_says_so_and_how_to_check(
+    admin_client: Client, channel, connected_days_ago, last_mail_days_ago, test_back_days_ago, quiet
+) -> None:
+    now = timezone.now()
+
+    def days_ago(days):
+        return None if days is None else now - timedelta(days=days, minutes=1)
+
+    EmailChannel.objects.filter(pk=channel.pk).update(
+        status="connected",
+        connected_at=days_ago(connected_days_ago),
+        last_inbound_at=days_ago(last_mail_days_ago),
+        test_email_received_at=days_ago(test_back_days_ago),
+    )
+    page = admin_client.get(reverse("channels_cfg:channel_list")).content.decode()
+    assert ("data-quiet-warning" in page) is quiet
+    if quiet:
+        assert "Send test email</strong> to check that help@acme.example still forwards" in page
