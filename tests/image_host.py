@@ -26,6 +26,11 @@ def _png(width: int, height: int) -> bytes:
 PNG = _png(3, 2)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        pass  # the proxy hangs up on an oversized image by design: no traceback for that
+
+
 class ImageHost:
     """What the fake image host serves per path, and the paths it was asked for."""
 
@@ -33,7 +38,7 @@ class ImageHost:
         self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.requested: list[str] = []
         self.user_agents: list[str] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
