@@ -111,6 +111,8 @@ class EmailChannel(models.Model):
     test_email_token = models.CharField(max_length=64, blank=True)
     test_email_sent_at = models.DateTimeField(null=True, blank=True)
     test_email_received_at = models.DateTimeField(null=True, blank=True)
+    # When the workspace's admins were last told the channel went quiet (one mail per quiet spell).
+    quiet_alerted_at = models.DateTimeField(null=True, blank=True)
     # --- wizard (issue 4) ---
     # The team's own mailbox that forwards to us (support@acme.com): where "Send test email"
     # goes, so that its return proves forwarding works end to end.

@@ -241,6 +241,10 @@ _beat_schedule["inbox-sweep-inbound"] = {
     "task": "inbox.inbound_tasks.sweep_inbound",
     "schedule": float(INBOUND_SWEEP_INTERVAL_SECONDS),
 }
+_beat_schedule["channels-alert-quiet"] = {
+    "task": "channels_cfg.alert_quiet_channels",
+    "schedule": 60.0 * 60,
+}
 # --- end of intake ---------------------------------------------------------------------------
 # --- Inbound pipeline (pipeline branch) ------------------------------------------------------
 # authserv-ids whose Authentication-Results we trust: our ESP's receiving hosts (RFC 8601).
