@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 
 
@@ -52,3 +54,24 @@ def env_float(name: str, default: float, environ: Mapping[str, str] | None = Non
         return float(raw)
     except ValueError as error:
         raise ImproperEnvironment(f"{name} must be a number, not {raw!r}") from error
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def env_allowed_networks(
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, tuple[Network, ...]]:
+    """INBOUND_ALLOWED_NETWORKS_<ESP> variables as {esp: networks} (inbox.webhooks.allowlist)."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, tuple[Network, ...]] = {}
+    for name, value in environ.items():
+        if not name.startswith("INBOUND_ALLOWED_NETWORKS_") or not value.strip():
+            continue
+        esp = name.removeprefix("INBOUND_ALLOWED_NETWORKS_").lower()
+        entries = [entry for entry in re.split(r"[,\s]+", value) if entry]
+        try:
+            found[esp] = tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+        except ValueError as error:
+            raise ImproperEnvironment(f"{name}: {error}") from error
+    return found

@@ -9,7 +9,14 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from helpdesk.env import env_bool, env_float, env_int, env_list, env_str
+from helpdesk.env import (
+    env_allowed_networks,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -186,6 +193,9 @@ INBOUND_MAX_MESSAGE_BYTES = env_int("INBOUND_MAX_MESSAGE_BYTES", 30 * 1024 * 102
 # twice; only the inbound routes are allowed bodies this large.
 INBOUND_MAX_REQUEST_BYTES = env_int("INBOUND_MAX_REQUEST_BYTES", 100 * 1024 * 1024)
 DEFAULT_SPAM_THRESHOLD = env_float("DEFAULT_SPAM_THRESHOLD", 5.0)
+# Per-ESP client networks allowed to post inbound webhooks (inbox.webhooks.allowlist).
+INBOUND_ALLOWED_NETWORKS = env_allowed_networks()
+INBOUND_CLIENT_IP_HEADER = env_str("INBOUND_CLIENT_IP_HEADER", "")
 # The image proxy never fetches from private, loopback or link-local addresses (SSRF); tests
 # that serve images on 127.0.0.1 turn this on.
 IMAGE_PROXY_ALLOW_PRIVATE_NETWORKS = False

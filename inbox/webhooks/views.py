@@ -25,11 +25,18 @@ from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    HttpResponseForbidden,
+)
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 
 from inbox.webhooks import sns
+from inbox.webhooks.allowlist import client_allowed
 from inbox.webhooks.body import RequestTooLarge, read_inbound_body
 from inbox.webhooks.raw import header_spam_verdict, raw_inbound_event
 
@@ -54,6 +61,9 @@ class RawMimeInboundMixin(AnymailCoreWebhookView):
     @method_decorator(csrf_exempt)
     @method_decorator(login_not_required)
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not client_allowed(request, self.esp_name):
+            logger.warning("Inbound %s post from a network not allowed: refused", self.esp_name)
+            return HttpResponseForbidden("This address may not post to this webhook.")
         try:
             read_inbound_body(request)
         except RequestTooLarge as error:

@@ -101,3 +101,14 @@ def postmark_payload(raw: bytes | None, *, recipient: str, message_id: str | Non
     if raw is not None:
         payload["RawEmail"] = raw.decode("utf-8")
     return json.dumps(payload)
+
+
+def sendgrid_post(raw: bytes, recipient: str) -> tuple[bytes, str]:
+    return multipart_body(
+        {
+            "email": raw,
+            "envelope": json.dumps({"to": [recipient], "from": "bounce@sender.example"}),
+            "spam_score": "1.5",
+            "charsets": json.dumps({"email": "utf-8"}),
+        }
+    )

@@ -11,7 +11,12 @@ import pytest
 from django.test import Client
 
 from inbox.models import InboundEmail
-from tests.inbox.intake.payloads import BASIC_AUTH, multipart_body, postmark_payload, simple_message
+from tests.inbox.intake.payloads import (
+    BASIC_AUTH,
+    postmark_payload,
+    sendgrid_post,
+    simple_message,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,17 +82,6 @@ def test_postmark_without_basic_auth_is_refused(client: Client, forwarding_addre
     )
     assert response.status_code == 400
     assert not InboundEmail.objects.exists()
-
-
-def sendgrid_post(raw: bytes, recipient: str) -> tuple[bytes, str]:
-    return multipart_body(
-        {
-            "email": raw,
-            "envelope": json.dumps({"to": [recipient], "from": "bounce@sender.example"}),
-            "spam_score": "1.5",
-            "charsets": json.dumps({"email": "utf-8"}),
-        }
-    )
 
 
 def test_sendgrid_raw_mode_is_stored_as_sent(client: Client, forwarding_address: str) -> None:
