@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from contextlib import suppress
 from dataclasses import dataclass, field
-from email import errors, message_from_bytes
+from email import errors
+from email.feedparser import BytesFeedParser
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses
@@ -86,7 +87,7 @@ def parse(raw: bytes) -> ParsedEmail:
         # Blank lines before the first header (mbox exports, some relays) would turn every header
         # into body text; a byte-order mark or binary junk is still refused as malformed.
         raw = _without_banner(raw.lstrip(b"\r\n\t "))
-        message = message_from_bytes(raw)
+        message = read_message(raw)
         if not message.get("from") and _header_section_broken(message):
             message = _with_refolded_headers(raw) or message
         return _from_message(message)
@@ -94,6 +95,21 @@ def parse(raw: bytes) -> ParsedEmail:
         return ParsedEmail(headers={}, malformed="The message is nested too deeply to read.")
     except Exception as error:  # the parse boundary: hostile input must not crash the worker
         return ParsedEmail(headers={}, malformed=f"The message could not be read ({error!r:.200}).")
+
+
+FEED_CHUNK_BYTES = 1024 * 1024
+
+
+def read_message(raw: bytes) -> Message:
+    """email.message_from_bytes, fed in 1 MB slices (the parser is incremental and handles a
+    line or CRLF cut between slices). Fed whole, it holds the message as one decoded string and
+    every line of it at once: 317 MB for 41 MB of MIME against 114 MB this way (RELIABILITY 44).
+    """
+    parser = BytesFeedParser()
+    view = memoryview(raw)
+    for start in range(0, len(raw), FEED_CHUNK_BYTES):
+        parser.feed(bytes(view[start : start + FEED_CHUNK_BYTES]))
+    return parser.close()
 
 
 # A dashed banner line put in front of the headers ("---- Original email message ----", written
@@ -126,7 +142,7 @@ def _with_refolded_headers(raw: bytes) -> Message | None:
         line if index == 0 or line[:1] in b" \t" or _HEADER_LINE.match(line) else b" " + line
         for index, line in enumerate(lines)
     ]
-    message = message_from_bytes(b"\n".join(refolded) + raw[end.start() :])
+    message = read_message(b"\n".join(refolded) + raw[end.start() :])
     return None if _header_section_broken(message) or not message.get("from") else message
 
 
@@ -302,7 +318,7 @@ class _Body:
         if isinstance(inner, str) and part.get_content_type() != "message/rfc822":
             # compat32 only parses message/rfc822 as a message; message/global and message/news
             # (RFC 6532, old Netscape forwards) hold one too.
-            inner = [message_from_bytes(inner.encode("utf-8", "surrogateescape"))]
+            inner = [read_message(inner.encode("utf-8", "surrogateescape"))]
         if isinstance(inner, list) and inner and isinstance(inner[0], Message):
             message = inner[0]
             pairs = addresses(str(message.get("From", "") or ""))
