@@ -144,20 +144,14 @@ _CONFIRMING_LINK = re.compile(r"confirm|verif|valid|forward|activat|approv|accep
 _CODE_AFTER_WORD = re.compile(
     r"(?:code|código|codice|kod|Bestätigungscode)\b[^\w\n]{0,24}(\d{4,12})(?!\d)", re.IGNORECASE
 )
+# Which provider a sender's domain belongs to, by whole labels ("me.com" is not "acme.com").
 _PROVIDER_BY_DOMAIN = (
-    ("zoho", "zoho"),
-    ("yahoo", "yahoo"),
-    ("aol.", "yahoo"),
-    ("icloud", "icloud"),
-    ("apple.com", "icloud"),
-    ("me.com", "icloud"),
-    ("fastmail", "fastmail"),
-    ("messagingengine", "fastmail"),
-    ("outlook", "outlook"),
-    ("hotmail", "outlook"),
-    ("microsoft", "outlook"),
-    ("google", "gmail"),
-    ("gmail", "gmail"),
+    (re.compile(r"(?:^|\.)zoho(?:mail)?\."), "zoho"),
+    (re.compile(r"(?:^|\.)(?:yahoo|ymail|aol)\."), "yahoo"),
+    (re.compile(r"(?:^|\.)(?:(?:icloud|me|mac)\.com|apple\.com)$"), "icloud"),
+    (re.compile(r"(?:^|\.)(?:fastmail|messagingengine)\."), "fastmail"),
+    (re.compile(r"(?:^|\.)(?:outlook|hotmail|live|microsoft)\."), "outlook"),
+    (re.compile(r"(?:^|\.)(?:google|gmail|googlemail)\."), "gmail"),
 )
 _NO_REPLY = re.compile(r"no-?reply|do-?not-?reply|mailer-daemon|postmaster", re.IGNORECASE)
 
@@ -215,7 +209,9 @@ def _verification_from_any_sender(parsed: ParsedEmail) -> ForwardingConfirmation
 
 def _provider_of(sender: str) -> str:
     domain = sender.rpartition("@")[2].lower()
-    return next((provider for part, provider in _PROVIDER_BY_DOMAIN if part in domain), "other")
+    return next(
+        (provider for pattern, provider in _PROVIDER_BY_DOMAIN if pattern.search(domain)), "other"
+    )
 
 
 def _requester(parsed: ParsedEmail, text: str) -> str:

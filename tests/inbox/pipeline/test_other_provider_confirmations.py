@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from channels_cfg.models import EmailChannel, ForwardingConfirmation
+from inbox.inbound.route import _provider_of
 from inbox.models import Message, Thread
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +119,19 @@ def test_a_connected_channel_treats_such_mail_as_an_ordinary_conversation(delive
     assert row.status == "accepted"
     assert not ForwardingConfirmation.objects.exists()
     assert Message.objects.get(inbound=row).thread.kind == Thread.Kind.CONVERSATION
+
+
+@pytest.mark.parametrize(
+    ("sender", "provider"),
+    [
+        ("noreply@zohomail.example", "zoho"),
+        ("no-reply@cc.yahoo-inc.example", "yahoo"),
+        ("no-reply@cc.yahoo.example", "yahoo"),
+        ("noreply@me.com", "icloud"),
+        ("noreply@acme.com", "other"),  # "me.com" is only a whole domain
+        ("alerts@messagingengine.example", "fastmail"),
+        ("postmaster@mail.company.example", "other"),
+    ],
+)
+def test_the_provider_is_named_by_whole_domain_labels(sender, provider):
+    assert _provider_of(sender) == provider
