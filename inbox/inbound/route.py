@@ -147,7 +147,7 @@ _CODE_AFTER_WORD = re.compile(
 # Which provider a sender's domain belongs to, by whole labels ("me.com" is not "acme.com").
 _PROVIDER_BY_DOMAIN = (
     (re.compile(r"(?:^|\.)zoho(?:mail)?\."), "zoho"),
-    (re.compile(r"(?:^|\.)(?:yahoo|ymail|aol)\."), "yahoo"),
+    (re.compile(r"(?:^|\.)(?:yahoo(?:-inc)?|ymail|aol)\."), "yahoo"),
     (re.compile(r"(?:^|\.)(?:(?:icloud|me|mac)\.com|apple\.com)$"), "icloud"),
     (re.compile(r"(?:^|\.)(?:fastmail|messagingengine)\."), "fastmail"),
     (re.compile(r"(?:^|\.)(?:outlook|hotmail|live|microsoft)\."), "outlook"),
