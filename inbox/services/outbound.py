@@ -134,6 +134,9 @@ def _reply_subject(subject: str) -> str:
 
 
 MAX_CC = 20
+# One entry of a Cc list: up to a comma or semicolon that is not inside a quoted name
+# ("Doe, Jane" <jane@example.com>).
+_CC_ENTRY = re.compile(r'(?:"[^"]*"|[^,;"])+')
 
 
 def cc_addresses(value: str, *, contact_email: str) -> list[str]:
@@ -146,15 +149,16 @@ def cc_addresses(value: str, *, contact_email: str) -> list[str]:
     if _CONTROL.search(value.replace("\t", " ")):
         raise ReplyRefused("Cc may hold addresses only, separated by commas.")
     found: list[str] = []
-    for part in re.split(r"[,;]", value):
-        if not part.strip():
+    for part in _CC_ENTRY.findall(value):
+        part = part.strip()
+        if not part:
             continue
         pairs = getaddresses([part])
         address = pairs[0][1].strip().lower() if len(pairs) == 1 else ""
         try:
             validate_email(address)
         except ValidationError:
-            raise ReplyRefused(f"“{part.strip()[:80]}” in Cc is not an email address.") from None
+            raise ReplyRefused(f"“{part[:80]}” in Cc is not an email address.") from None
         if address != contact_email.lower() and address not in found:
             found.append(address)
     if len(found) > MAX_CC:

@@ -250,7 +250,10 @@ def test_a_reply_copies_the_cc_addresses(reply, agent_client, conversation):
     response = reply(
         agent_client,
         conversation,
-        cc="Boss <Boss@Customer.example>; x@partner.example, jane@customer.example, x@partner.example",
+        cc=(
+            '"Boss, The" <Boss@Customer.example>; x@partner.example, jane@customer.example, '
+            "x@partner.example"
+        ),
     )
     assert response.status_code == 302
     sent = mail.outbox[-1]
