@@ -18,7 +18,8 @@ from dataclasses import dataclass
 FROM_LABELS = frozenset(
     {
         "from", "von", "de", "da", "van", "od", "fra", "från", "lähettäjä", "feladó", "от",
-        "kimden", "odesílatel", "差出人", "发件人", "寄件者", "寄件人", "보낸 사람",
+        "kimden", "odesílatel", "差出人", "发件人", "寄件者", "寄件人", "보낸 사람", "від",
+        "από", "מאת", "من", "de la", "dari", "từ",
     }
 )  # fmt: skip
 DATE_LABELS = frozenset(
@@ -27,20 +28,23 @@ DATE_LABELS = frozenset(
         "data", "inviato", "verzonden", "wysłano", "wysłane", "dato", "skickat", "päivämäärä",
         "sendt", "lähetetty", "elküldve", "dátum", "gönderildi", "tarih", "odesláno",
         "отправлено", "дата", "送信日時", "日付", "发送时间", "日期", "傳送時間", "寄件日期",
-        "보낸 날짜", "날짜",
+        "보낸 날짜", "날짜", "надіслано", "στάλθηκε", "ημερομηνία", "נשלח", "תאריך",
+        "تاريخ الإرسال", "التاريخ", "trimis", "enviado el", "dikirim", "tanggal", "đã gửi",
+        "ngày",
     }
 )  # fmt: skip
 TO_LABELS = frozenset(
     {
         "to", "an", "à", "a", "para", "aan", "do", "til", "till", "cc", "kopie", "kime", "komu",
-        "кому", "宛先", "收件人", "收件者", "받는 사람", "vastaanottaja", "címzett",
+        "кому", "宛先", "收件人", "收件者", "받는 사람", "vastaanottaja", "címzett", "προς",
+        "אל", "إلى", "către", "kepada", "đến",
     }
 )  # fmt: skip
 SUBJECT_LABELS = frozenset(
     {
         "subject", "betreff", "objet", "asunto", "assunto", "oggetto", "onderwerp", "temat",
         "emne", "ämne", "aihe", "sujet", "tárgy", "konu", "předmět", "тема", "件名", "主题",
-        "主旨", "제목",
+        "主旨", "제목", "θέμα", "נושא", "الموضوع", "subiect", "perihal", "chủ đề",
     }
 )  # fmt: skip
 ALL_LABELS = FROM_LABELS | DATE_LABELS | TO_LABELS | SUBJECT_LABELS | {"reply-to", "cc", "bcc"}
@@ -55,7 +59,11 @@ _SEPARATOR = re.compile(
     r"videresendt meddelelse|oprindelig meddelelse|ursprungligt meddelande|välitetty viesti|"
     r"alkuperäinen viesti|továbbított üzenet|eredeti üzenet|iletilen ileti|özgün ileti|"
     r"přeposlaná zpráva|původní zpráva|пересылаемое сообщение|исходное сообщение|"
-    r"転送されたメッセージ|元のメッセージ|转发的邮件|原始邮件|轉寄的郵件|原始郵件|전달된 메시지|원본 메시지)"
+    r"転送されたメッセージ|元のメッセージ|转发的邮件|原始邮件|轉寄的郵件|原始郵件|전달된 메시지|원본 메시지|"
+    r"전달된 메일|wiadomość oryginalna|opprinnelig melding|yönlendirilen ileti|"
+    r"προωθημένο μήνυμα|αρχικό μήνυμα|הודעה שהועברה|הודעה מקורית|الرسالة المعاد توجيهها|"
+    r"الرسالة الأصلية|mesaj redirecționat|mesaj original|пересланий лист|"
+    r"оригінальне повідомлення|thư đã chuyển tiếp|thư gốc|pesan yang diteruskan|pesan asli)"
     r"\s*-*\s*[:\uff1a]?\s*$",
     re.IGNORECASE,
 )
@@ -80,7 +88,8 @@ _BARE = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
 _FORWARD_WORDS = ("forward", "weitergeleitet", "transf", "reenviado", "encaminhad", "inoltrat",
                   "doorgestuurd", "przekazan", "réexpédié", "videresendt", "vidarebefordrat",
                   "välitetty", "továbbított", "letilen", "přeposlan", "пересыла", "転送", "转发",
-                  "轉寄", "전달")  # fmt: skip
+                  "轉寄", "전달", "yönlendir", "προωθ", "הועבר", "توجيه", "redirecționat",
+                  "переслан", "chuyển tiếp", "diteruskan")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,14 @@ OUTLOOK = {
     "ja": ("差出人", "送信日時", "宛先", "件名"),
     "zh": ("发件人", "发送时间", "收件人", "主题"),
     "ko": ("보낸 사람", "보낸 날짜", "받는 사람", "제목"),
+    "uk": ("Від", "Надіслано", "Кому", "Тема"),
+    "el": ("Από", "Στάλθηκε", "Προς", "Θέμα"),
+    "he": ("מאת", "נשלח", "אל", "נושא"),
+    "ar": ("من", "تاريخ الإرسال", "إلى", "الموضوع"),
+    "ro": ("De la", "Trimis", "Către", "Subiect"),
+    "es-outlook-web": ("De", "Enviado el", "Para", "Asunto"),
+    "id": ("Dari", "Dikirim", "Kepada", "Perihal"),
+    "vi": ("Từ", "Đã gửi", "Đến", "Chủ đề"),
 }
 
 
@@ -62,6 +70,14 @@ def test_outlook_block_in_each_language(language):
         "---------- 転送されたメッセージ ---------",
         "---------- 转发的邮件 ---------",
         "---------- İletilen ileti ---------",
+        "---------- Yönlendirilen ileti ---------",
+        "---------- Προωθημένο μήνυμα ---------",
+        "---------- הודעה שהועברה ----------",
+        "---------- Mesaj redirecționat ---------",
+        "---------- Пересланий лист ---------",
+        "---------- Thư đã chuyển tiếp ---------",
+        "---------- Pesan yang diteruskan ---------",
+        "---------- 전달된 메일 ---------",
     ],
 )
 def test_gmail_separator_in_each_language(separator):
@@ -134,3 +150,22 @@ def test_outlook_block_with_full_width_colons():
         "订单问题",
     )
     assert block.body.strip() == "原始内容"
+
+
+@pytest.mark.parametrize(
+    "separator",
+    [
+        "-----Wiadomość oryginalna-----",
+        "-----Opprinnelig melding-----",
+        "-----Αρχικό μήνυμα-----",
+        "-----Mesaj original-----",
+        "-----Оригінальне повідомлення-----",
+    ],
+)
+def test_outlook_original_message_separator_in_more_languages(separator):
+    text = (
+        f"See below\n\n{separator}\nFrom: Kim <kim@kunde.example>\nSent: today\nSubject: Hi\n\nBody"
+    )
+    block = find_forwarded_block(text)
+    assert block is not None and block.via == "outlook_forward"
+    assert (block.from_email, block.body.strip()) == ("kim@kunde.example", "Body")
