@@ -44,6 +44,21 @@ def link_token(message: mail.EmailMessage) -> str:
     return match[1]
 
 
+def post_send_verification(client: Client, channel: EmailChannel):
+    """Press Send verification message on step 1 for me@acme.example (htmx)."""
+    return client.post(
+        reverse("channels_cfg:connect_from", args=[channel.pk]),
+        {
+            "from_name_mode": "company",
+            "company_name": "Acme",
+            "from_address_mode": "custom",
+            "custom_from_address": "me@acme.example",
+            "action": "send_verification",
+        },
+        **HTMX,
+    )
+
+
 def send(channel: EmailChannel, now, django_capture_on_commit_callbacks) -> str:
     with django_capture_on_commit_callbacks(execute=True):
         from_address_verification_send(channel=channel, now=now)
@@ -54,17 +69,7 @@ def test_send_verification_from_the_step_mails_a_link_and_shows_pending(
     admin_client: Client, draft, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            reverse("channels_cfg:connect_from", args=[draft.pk]),
-            {
-                "from_name_mode": "company",
-                "company_name": "Acme",
-                "from_address_mode": "custom",
-                "custom_from_address": "me@acme.example",
-                "action": "send_verification",
-            },
-            **HTMX,
-        )
+        response = post_send_verification(admin_client, draft)
     content = response.content.decode()
     assert "Verification message sent to me@acme.example." in content
     assert "Pending" in content
@@ -232,17 +237,7 @@ def test_an_esp_outage_never_breaks_the_page_and_the_mail_is_retried(
     settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
     FlakyBackend.failures, FlakyBackend.attempts = failures, 0
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            reverse("channels_cfg:connect_from", args=[draft.pk]),
-            {
-                "from_name_mode": "company",
-                "company_name": "Acme",
-                "from_address_mode": "custom",
-                "custom_from_address": "me@acme.example",
-                "action": "send_verification",
-            },
-            **HTMX,
-        )
+        response = post_send_verification(admin_client, draft)
     assert response.status_code == 200
     assert "Verification message sent to me@acme.example." in response.content.decode()
     if failures == 1:  # back after one failure: delivered by the retry
