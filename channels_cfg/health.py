@@ -16,9 +16,9 @@ from django.urls import reverse
 
 from channels_cfg.models import EmailChannel
 from channels_cfg.selectors import NO_MAIL_YET_AFTER, QUIET_AFTER, channel_quiet_since
+from helpdesk.mail_ids import LOOP_HEADER, loop_header_value
 from helpdesk.models import Agent
 from helpdesk.system_mail import queue_system_email
-from inbox.loop import LOOP_HEADER, loop_header_value
 
 
 def channels_alert_quiet(*, now: datetime) -> int:

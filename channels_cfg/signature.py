@@ -11,6 +11,8 @@ import re
 
 import nh3
 
+from helpdesk.html_text import html_to_text
+
 TOKENS = {
     "full_name": "Full name",
     "first_name": "First name",
@@ -49,6 +51,4 @@ def render_signature(signature_html: str, *, full_name: str, first_name: str) ->
 
 def signature_text(signature_html: str) -> str:
     """A plain-text version of a rendered signature, for the text/plain part of a reply."""
-    with_breaks = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", signature_html or "")
-    text = html.unescape(nh3.clean(with_breaks, tags=set()))
-    return "\n".join(line.strip() for line in text.splitlines()).strip()
+    return html_to_text(signature_html or "")

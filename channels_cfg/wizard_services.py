@@ -19,10 +19,9 @@ from channels_cfg import selectors
 from channels_cfg.addresses import local_part_problem, normalize_local_part, suggest_local_part
 from channels_cfg.models import EmailChannel, ForwardingAddress, FromAddressVerification
 from channels_cfg.signature import sanitize_signature
+from helpdesk.mail_ids import LOOP_HEADER, loop_header_value, make_test_message_id
 from helpdesk.models import Team, Workspace
 from helpdesk.system_mail import queue_system_email
-from inbox.loop import LOOP_HEADER, loop_header_value
-from inbox.message_ids import make_test_message_id
 
 VERIFICATION_TTL = timedelta(hours=24)
 VERIFICATION_MIN_INTERVAL = timedelta(seconds=60)

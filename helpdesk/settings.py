@@ -248,7 +248,7 @@ INBOUND_SPAM_HEADERS_TRUSTED_ESPS = env_list("INBOUND_SPAM_HEADERS_TRUSTED_ESPS"
 _beat_schedule = CELERY_CONFIG["beat_schedule"]
 assert isinstance(_beat_schedule, dict)
 _beat_schedule["inbox-sweep-inbound"] = {
-    "task": "inbox.inbound_tasks.sweep_inbound",
+    "task": "inbox.tasks.sweep_inbound",
     "schedule": float(INBOUND_SWEEP_INTERVAL_SECONDS),
 }
 _beat_schedule["channels-alert-quiet"] = {

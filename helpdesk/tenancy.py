@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 
 from helpdesk.models import Agent, Workspace
+from helpdesk.requests import AgentRequest
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -78,15 +79,19 @@ def agent_of(request: HttpRequest) -> Agent:
 ViewFunc = Callable[..., HttpResponseBase]
 
 
+def _as_agent_request(request: HttpRequest, agent: Agent) -> AgentRequest:
+    typed = cast(AgentRequest, request)
+    typed.agent = agent
+    typed.workspace = agent.workspace
+    return typed
+
+
 def agent_required(view: ViewFunc) -> ViewFunc:
     """Sets request.agent and request.workspace; 403 for a login that is no workspace member."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        agent = agent_of(request)
-        request.agent = agent  # type: ignore[attr-defined]
-        request.workspace = agent.workspace  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        return view(_as_agent_request(request, agent_of(request)), *args, **kwargs)
 
     return wrapper
 
@@ -99,8 +104,6 @@ def admin_required(view: ViewFunc) -> ViewFunc:
         agent = agent_of(request)
         if not agent.is_admin:
             raise PermissionDenied("Only workspace admins can do this.")
-        request.agent = agent  # type: ignore[attr-defined]
-        request.workspace = agent.workspace  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        return view(_as_agent_request(request, agent), *args, **kwargs)
 
     return wrapper

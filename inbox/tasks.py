@@ -1,3 +1,51 @@
-"""Celery finds tasks here; they live in one module per side."""
+"""Celery tasks of the inbox: thin adapters that take ids; the pipeline and the services work.
 
-from inbox import inbound_tasks, outbound_tasks  # noqa: F401
+Celery's autodiscovery reads this module (`<app>.tasks`).
+"""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from inbox.inbound.pipeline import process_inbound_email
+from inbox.services.intake import (
+    inbound_email_mark_failed,
+    inbound_email_mark_processing,
+    inbound_email_requeue_stale,
+)
+from inbox.services.outbound import message_send
+
+
+def retry_countdown(retries: int) -> int:
+    """Seconds before the next attempt: 10, 20, 40, ... capped at 10 minutes."""
+    return int(min(600, 10 * 2**retries))
+
+
+@shared_task(bind=True, acks_late=True, max_retries=settings.TASK_MAX_RETRIES)
+def process_inbound(self: Task, inbound_email_id: int) -> None:
+    if not inbound_email_mark_processing(inbound_email_id=inbound_email_id, now=timezone.now()):
+        return
+    try:
+        process_inbound_email(inbound_email_id)
+    except Exception as error:
+        # acks_late alone would ack a raising task: retry a bounded number of times, then leave
+        # a visible `failed` row with the error (docs/reliability.md, "A task that raises").
+        if self.request.retries >= (self.max_retries or 0):
+            inbound_email_mark_failed(
+                inbound_email_id=inbound_email_id, error=error, now=timezone.now()
+            )
+            return
+        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
+
+
+@shared_task
+def sweep_inbound() -> int:
+    return inbound_email_requeue_stale(now=timezone.now())
+
+
+@shared_task
+def send_message(message_id: int) -> str:
+    """Send a stored reply once; a failure is recorded on the message, shown with a Retry."""
+    return message_send(message_id=message_id)

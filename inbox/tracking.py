@@ -15,7 +15,7 @@ from typing import Any
 from anymail.signals import AnymailTrackingEvent, EventType, tracking
 from django.dispatch import receiver
 
-from inbox.message_ids import thread_id_from_message_id
+from helpdesk.mail_ids import thread_id_from_message_id
 from inbox.models import Message
 from inbox.selectors.threads import inbox_changed
 

@@ -7,10 +7,10 @@ choose which contact their mail is filed under.
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 from dataclasses import dataclass, replace
 
+from helpdesk.html_text import html_to_text
 from inbox.inbound.forwarded import ForwardedBlock, find_forwarded_block
 from inbox.inbound.parse import ParsedEmail, addresses
 
@@ -181,18 +181,3 @@ def innermost_block(text: str, own: frozenset[str]) -> ForwardedBlock | None:
             break
         block = inner
     return replace(block, note=outer.note, is_forward_marker=outer.is_forward_marker)
-
-
-_TAG_BREAK = re.compile(r"<\s*(br|/p|/div|/tr|/h\d|/li|/blockquote)\b[^>]*>", re.IGNORECASE)
-_TAGS = re.compile(r"<[^>]*>")
-_WHITESPACE = re.compile(r"\s*\n\s*")
-_DROP = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-
-
-def html_to_text(html: str) -> str:
-    """Good enough plain text of an HTML body to find a forwarded block in it."""
-    if not html:
-        return ""
-    html = _DROP.sub("", html[:500_000])
-    html = _TAG_BREAK.sub("\n", _WHITESPACE.sub(" ", html))  # source newlines mean nothing in HTML
-    return html_lib.unescape(_TAGS.sub("", html)).replace("\xa0", " ")

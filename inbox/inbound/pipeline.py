@@ -18,8 +18,10 @@ from django.utils import timezone
 
 from channels_cfg import services as channel_services
 from channels_cfg.models import EmailChannel
+from helpdesk.html_text import html_to_text
+from helpdesk.mail_ids import loop_header_value, test_token_from_message_id
 from inbox.inbound import route as routing
-from inbox.inbound.attribute import Attribution, ChannelRules, attribute, html_to_text, is_forward
+from inbox.inbound.attribute import Attribution, ChannelRules, attribute, is_forward
 from inbox.inbound.parse import ParsedEmail, parse
 from inbox.inbound.validate import (
     ValidationContext,
@@ -28,8 +30,6 @@ from inbox.inbound.validate import (
     is_bounce,
     validate,
 )
-from inbox.loop import loop_header_value
-from inbox.message_ids import test_token_from_message_id
 from inbox.models import InboundEmail, Message, Thread
 from inbox.selectors import inbound as selectors
 from inbox.services import inbound as services

@@ -6,7 +6,8 @@ import html
 import re
 from dataclasses import dataclass
 
-from inbox.inbound.attribute import Attribution, html_to_text
+from helpdesk.html_text import html_to_text
+from inbox.inbound.attribute import Attribution
 from inbox.inbound.parse import ParsedEmail, addresses
 
 

@@ -134,7 +134,7 @@ def spam_score(verdicts: dict[str, object], threshold: float) -> str | None:
 
 
 def loop_reason(parsed: ParsedEmail, context: ValidationContext) -> str:
-    from inbox.message_ids import is_our_message_id
+    from helpdesk.mail_ids import is_our_message_id
 
     if context.loop_header_value and any(
         context.loop_header_value.lower() in value.lower() for value in parsed.header_all("x-loop")

@@ -11,8 +11,8 @@ from django.db.models.functions import Lower
 
 from channels_cfg.models import EmailChannel, ForwardingAddress, ForwardingConfirmation
 from helpdesk.db import instance_from_row, select_list
+from helpdesk.mail_ids import thread_id_from_message_id
 from helpdesk.models import Workspace
-from inbox.message_ids import thread_id_from_message_id
 from inbox.models import BlockedSender, InboundEmail, Message, Thread
 
 

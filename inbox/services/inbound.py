@@ -18,13 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels_cfg.models import EmailChannel
+from helpdesk.mail_ids import LOOP_HEADER, loop_header_value
 from helpdesk.models import Agent
 from helpdesk.system_mail import queue_system_email
 from inbox.inbound.attribute import Attribution
 from inbox.inbound.parse import ParsedEmail
 from inbox.inbound.sanitize import sanitize
 from inbox.inbound.validate import Rejection
-from inbox.loop import LOOP_HEADER, loop_header_value
 from inbox.models import Attachment, BlockedSender, Contact, InboundEmail, Message, Thread, Ticket
 
 
@@ -350,8 +350,8 @@ def inbound_process_anyway(*, row: InboundEmail) -> None:
 
 
 def _queue_processing(inbound_email_id: int) -> None:
-    # Intake owns the task (inbox.inbound_tasks.process_inbound); imported late so that this
+    # Intake owns the task (inbox.tasks.process_inbound); imported late so that this
     # module does not depend on the task module at import time.
-    from inbox import inbound_tasks
+    from inbox import tasks as inbound_tasks
 
     inbound_tasks.process_inbound.delay(inbound_email_id)  # type: ignore[attr-defined]

@@ -156,7 +156,7 @@ def queue_processing(inbound_email_id: int) -> bool:
     The row is already committed as `received`, so a broker outage only delays it: the sweeper
     queues it again later (RELIABILITY 14). The webhook still answers 200.
     """
-    from inbox.inbound_tasks import process_inbound
+    from inbox.tasks import process_inbound
 
     try:
         process_inbound.delay(inbound_email_id)

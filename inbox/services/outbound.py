@@ -28,10 +28,10 @@ from django.utils import timezone
 
 from channels_cfg.models import EmailChannel
 from channels_cfg.signature import render_signature, signature_text
+from helpdesk.html_text import html_to_text
+from helpdesk.mail_ids import LOOP_HEADER, loop_header_value, make_outbound_message_id
 from helpdesk.models import Agent
-from inbox.loop import LOOP_HEADER, loop_header_value
 from inbox.mail_providers import is_hosted_domain
-from inbox.message_ids import make_outbound_message_id
 from inbox.models import Attachment, Message, Thread
 from inbox.selectors.threads import inbox_changed, max_attachment_bytes
 from inbox.tracking import tracking_metadata
@@ -76,13 +76,6 @@ def sanitize_composer_html(value: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     ).strip()
-
-
-def html_to_text(value: str) -> str:
-    with_breaks = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>|</blockquote>", "\n", value)
-    with_bullets = re.sub(r"(?i)<li[^>]*>", "- ", with_breaks)
-    text = html.unescape(nh3.clean(with_bullets, tags=set()))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.splitlines())).strip()
 
 
 def text_to_html(value: str) -> str:
@@ -260,7 +253,7 @@ def reply_create(
 
 
 def _queue_send(message_id: int, workspace_id: int) -> None:
-    from inbox.outbound_tasks import send_message
+    from inbox.tasks import send_message
 
     transaction.on_commit(lambda: send_message.delay(message_id))
     transaction.on_commit(lambda: inbox_changed(workspace_id=workspace_id))

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from channels_cfg.models import EmailChannel, ForwardingConfirmation
 from channels_cfg.services import channel_mark_inbound, channel_test_email_received
-from inbox import message_ids
-from inbox.loop import LOOP_HEADER
+from helpdesk import mail_ids as message_ids
+from helpdesk.mail_ids import LOOP_HEADER
 from tests.channels_cfg.conftest import HTMX
 from tests.factories import (
     AdminFactory,

@@ -21,7 +21,7 @@ from channels_cfg.wizard_services import (
     from_address_verification_send,
     from_address_verify,
 )
-from inbox.loop import LOOP_HEADER, loop_header_value
+from helpdesk.mail_ids import LOOP_HEADER, loop_header_value
 from tests.channels_cfg.conftest import HTMX
 
 pytestmark = pytest.mark.django_db

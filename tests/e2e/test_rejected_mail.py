@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inbox import inbound_tasks
+from inbox import tasks as inbound_tasks
 from inbox.inbound.pipeline import process_inbound_email
 from inbox.models import BlockedSender, InboundEmail, Message
 from tests.e2e.conftest import login

@@ -8,11 +8,11 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from inbox.inbound_tasks import process_inbound
 from inbox.management.progress import Progress
 from inbox.models import InboundEmail
 from inbox.selectors.intake import pending_inbound_email_ids
 from inbox.services.intake import inbound_email_requeue_stale
+from inbox.tasks import process_inbound
 
 
 class Command(BaseCommand):

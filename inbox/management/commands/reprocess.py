@@ -6,10 +6,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inbox.inbound_tasks import process_inbound
 from inbox.management.progress import Progress
 from inbox.models import InboundEmail
 from inbox.services.intake import inbound_email_reset_for_reprocess
+from inbox.tasks import process_inbound
 
 
 class Command(BaseCommand):

@@ -9,13 +9,13 @@ from django.db import OperationalError, transaction
 from django.test import Client
 from django.utils import timezone
 
-from inbox.inbound_tasks import process_inbound
 from inbox.models import InboundEmail, Message
 from inbox.services.intake import (
     inbound_email_receive,
     inbound_email_requeue_stale,
     inbound_email_reset_for_reprocess,
 )
+from inbox.tasks import process_inbound
 from tests.factories import InboundEmailFactory
 from tests.inbox.intake.payloads import BASIC_AUTH, mailgun_mime_post, simple_message
 
@@ -130,7 +130,7 @@ def test_a_raising_pipeline_is_retried_a_bounded_number_of_times_then_shows_fail
         calls.append(inbound_email_id)
         raise ValueError("the parser met something new")
 
-    monkeypatch.setattr("inbox.inbound_tasks.process_inbound_email", broken_pipeline)
+    monkeypatch.setattr("inbox.tasks.process_inbound_email", broken_pipeline)
     row = inbound_email_receive(
         raw=simple_message(), esp="test", envelope_recipient=forwarding_address
     )

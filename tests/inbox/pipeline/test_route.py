@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 
 from channels_cfg.models import ForwardingConfirmation
+from helpdesk.mail_ids import make_outbound_message_id, make_test_message_id
 from helpdesk.models import Agent
 from inbox.inbound.pipeline import process_inbound_email
-from inbox.message_ids import make_outbound_message_id, make_test_message_id
 from inbox.models import Contact, InboundEmail, Message, Thread, Ticket
 from inbox.presenters import present_message
 from inbox.services.inbound import next_in_rotation

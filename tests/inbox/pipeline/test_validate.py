@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from channels_cfg.models import EmailChannel
+from helpdesk.mail_ids import LOOP_HEADER, loop_header_value, make_outbound_message_id
 from inbox.inbound.parse import parse
 from inbox.inbound.validate import ValidationContext, dmarc_failed, is_auto_reply, is_bounce
-from inbox.loop import LOOP_HEADER, loop_header_value
-from inbox.message_ids import make_outbound_message_id
 from inbox.models import Message
 from tests.factories import BlockedSenderFactory
 from tests.inbox.pipeline.conftest import fixture_bytes

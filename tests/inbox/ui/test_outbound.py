@@ -9,11 +9,10 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from inbox.loop import LOOP_HEADER, loop_header_value
-from inbox.message_ids import thread_id_from_message_id
+from helpdesk.mail_ids import LOOP_HEADER, loop_header_value, thread_id_from_message_id
 from inbox.models import Message
-from inbox.outbound_tasks import send_message
 from inbox.services import outbound
+from inbox.tasks import send_message
 from tests.inbox.ui.conftest import inbound
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +79,7 @@ def test_reply_appears_as_sending_before_the_task_runs(
     agent_client, conversation, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch("inbox.outbound_tasks.send_message.delay") as delay,
+        mock.patch("inbox.tasks.send_message.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         agent_client.post(f"/inbox/threads/{conversation.pk}/reply/", {"body": "Hi"})
@@ -117,7 +116,7 @@ def test_a_failed_send_shows_retry_and_a_retry_sends_once(
 
 
 def test_a_redelivered_task_does_not_send_while_another_holds_the_claim(conversation, agent):
-    with mock.patch("inbox.outbound_tasks.send_message.delay"):
+    with mock.patch("inbox.tasks.send_message.delay"):
         message = outbound.reply_create(thread=conversation, agent=agent, body_text="Hi")
     from django.utils import timezone
 
@@ -131,7 +130,7 @@ def test_a_claim_abandoned_by_a_dead_worker_is_taken_over(conversation, agent):
 
     from django.utils import timezone
 
-    with mock.patch("inbox.outbound_tasks.send_message.delay"):
+    with mock.patch("inbox.tasks.send_message.delay"):
         message = outbound.reply_create(thread=conversation, agent=agent, body_text="Hi")
     stale = timezone.now() - outbound.STALE_CLAIM - timedelta(seconds=1)
     Message.objects.filter(pk=message.pk).update(send_started_at=stale)
@@ -197,7 +196,7 @@ def test_control_characters_never_reach_the_from_header(reply, agent_client, con
 
 def test_a_send_timeout_is_never_resent_automatically(conversation, agent):
     """RELIABILITY.md row 21: the ESP may have accepted the mail before timing out."""
-    with mock.patch("inbox.outbound_tasks.send_message.delay"):
+    with mock.patch("inbox.tasks.send_message.delay"):
         message = outbound.reply_create(thread=conversation, agent=agent, body_text="Hi")
     with mock.patch(
         "django.core.mail.backends.locmem.EmailBackend.send_messages",
@@ -220,7 +219,7 @@ def test_a_reply_never_picked_up_can_be_sent_again_once(
 
     from django.utils import timezone
 
-    with mock.patch("inbox.outbound_tasks.send_message.delay"):
+    with mock.patch("inbox.tasks.send_message.delay"):
         message = outbound.reply_create(
             thread=conversation,
             agent=agent,
@@ -237,7 +236,7 @@ def test_a_reply_never_picked_up_can_be_sent_again_once(
 
 
 def test_a_fresh_sending_reply_offers_no_retry(agent_client, conversation, agent):
-    with mock.patch("inbox.outbound_tasks.send_message.delay") as delay:
+    with mock.patch("inbox.tasks.send_message.delay") as delay:
         message = outbound.reply_create(thread=conversation, agent=agent, body_text="Hi")
         assert outbound.message_retry(message=message) is False
     assert delay.call_count == 0

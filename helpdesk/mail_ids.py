@@ -1,6 +1,6 @@
-"""Message-IDs of our outbound mail encode the thread, signed, so a reply threads even when its
-References were cut, and nobody can forge a Message-ID that files mail into a thread they guess
-(RELIABILITY.md row 34)."""
+"""Marks on the mail we send, so that it is recognised when it comes back: the loop header, and
+Message-IDs that encode their thread, signed, so a reply threads even when its References were
+cut and nobody can forge a Message-ID that files mail into a thread they guess."""
 
 from __future__ import annotations
 
@@ -10,6 +10,14 @@ import re
 import secrets
 
 from django.conf import settings
+
+LOOP_HEADER = "X-Loop"
+
+
+def loop_header_value() -> str:
+    """The value we put in LOOP_HEADER; inbound mail carrying it is our own mail looping back."""
+    return f"helpdesk@{settings.HOSTED_INBOX_DOMAIN}"
+
 
 _OUTBOUND_ID = re.compile(
     r"<?hd\.t(?P<thread>\d+)\.(?P<nonce>[0-9a-z]+)\.(?P<sig>[0-9a-f]{16})@(?P<domain>[^>\s]+)>?"
