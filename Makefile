@@ -38,6 +38,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/mypy .
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python benchmarks/bench_inbound.py

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from channels_cfg import selectors
 from channels_cfg.addresses import (
@@ -76,10 +77,8 @@ class FromSettingsForm(AccessibleErrorsForm):
             company_name=company_name,
             exclude_channel_id=self.channel.pk,
         ):
-            raise forms.ValidationError(
-                f"Another team email channel already uses the from name “{company_name}”. "
-                "Choose a different name."
-            )
+            taken = selectors.FROM_NAME_TAKEN.format(company_name=company_name)
+            raise forms.ValidationError(f"{taken} Choose a different name.")
         return company_name
 
     def clean(self) -> dict[str, Any]:
@@ -91,6 +90,16 @@ class FromSettingsForm(AccessibleErrorsForm):
         return cleaned
 
 
+class UserChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class TeamChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Team) -> str:
+        return obj.name
+
+
 class AssignmentForm(AccessibleErrorsForm):
     auto_assign = forms.BooleanField(
         label="Automatically assign threads",
@@ -100,13 +109,13 @@ class AssignmentForm(AccessibleErrorsForm):
     assign_mode = forms.ChoiceField(
         label="Assign to", choices=EmailChannel.AssignMode.choices, widget=forms.RadioSelect
     )
-    assign_users = forms.ModelMultipleChoiceField(
+    assign_users = UserChoiceField(
         label="Users",
         queryset=get_user_model().objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    assign_teams = forms.ModelMultipleChoiceField(
+    assign_teams = TeamChoiceField(
         label="Teams",
         queryset=Team.objects.none(),
         required=False,
@@ -127,14 +136,10 @@ class AssignmentForm(AccessibleErrorsForm):
     def __init__(self, *args: Any, channel: EmailChannel, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         users = get_user_model().objects.filter(agent__workspace=channel.workspace)
-        self.fields["assign_users"].queryset = users.order_by("first_name", "username")  # type: ignore[attr-defined]
-        self.fields["assign_users"].label_from_instance = (  # type: ignore[attr-defined]
-            lambda user: user.get_full_name() or user.get_username()
-        )
-        self.fields["assign_teams"].queryset = Team.objects.filter(  # type: ignore[attr-defined]
-            workspace=channel.workspace
-        )
-        self.fields["assign_teams"].label_from_instance = lambda team: team.name  # type: ignore[attr-defined]
+        users_field = cast(UserChoiceField, self.fields["assign_users"])
+        users_field.queryset = users.order_by("first_name", "username")
+        teams_field = cast(TeamChoiceField, self.fields["assign_teams"])
+        teams_field.queryset = Team.objects.filter(workspace=channel.workspace)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -162,7 +167,7 @@ class ForwardingAddressForm(AccessibleErrorsForm):
             raise forms.ValidationError(problem)
         address = f"{local_part}@{self.channel.workspace.hosted_domain}"
         if selectors.forwarding_address_taken(address=address, exclude_channel_id=self.channel.pk):
-            raise forms.ValidationError(f"{address} is already taken. Choose another name.")
+            raise forms.ValidationError(selectors.FORWARDING_ADDRESS_TAKEN.format(address=address))
         return local_part
 
 

@@ -1,4 +1,4 @@
-"""Telling admins when a connected channel goes quiet (ANCHORS.md, "continuous health checks").
+"""Telling admins when a connected channel goes quiet: a continuous health check.
 
 Providers switch a forward off without telling anyone (Zoho after repeated delivery failures,
 Gmail when the mailbox password changes), and a quiet inbox looks just like a calm week. The

@@ -113,13 +113,11 @@ class EmailChannel(models.Model):
     test_email_received_at = models.DateTimeField(null=True, blank=True)
     # When the workspace's admins were last told the channel went quiet (one mail per quiet spell).
     quiet_alerted_at = models.DateTimeField(null=True, blank=True)
-    # --- wizard (issue 4) ---
     # The team's own mailbox that forwards to us (support@acme.com): where "Send test email"
     # goes, so that its return proves forwarding works end to end.
     team_address = models.EmailField(blank=True)
     # The provider chosen in the wizard's last step, so a reload shows the same instructions.
     provider = models.CharField(max_length=24, blank=True)
-    # --- end wizard ---
 
     class Meta:
         ordering = ["-created_at"]

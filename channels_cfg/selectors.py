@@ -19,6 +19,11 @@ from helpdesk.models import Workspace
 # Mail within this long after a confirmation may be the confirmation itself (or its retries).
 PENDING_GRACE = timedelta(minutes=5)
 
+# What the admin reads when `from_name_taken` (or the database constraint behind it) says no.
+FROM_NAME_TAKEN = "Another team email channel already uses the from name “{company_name}”."
+# And when `forwarding_address_taken` does.
+FORWARDING_ADDRESS_TAKEN = "{address} is already taken. Choose another name."
+
 
 def from_name_taken(
     *, workspace_id: int, company_name: str, exclude_channel_id: int | None

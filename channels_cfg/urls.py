@@ -1,46 +1,103 @@
+from __future__ import annotations
+
 from django.urls import path
 
-from channels_cfg import channel_views, views
+from channels_cfg.views import channels, verification, wizard
 
 app_name = "channels_cfg"
 
+EDITING = {"editing": True}
+
 urlpatterns = [
-    path("", channel_views.settings_index, name="settings"),
-    path("channels/", channel_views.channel_list, name="channel_list"),
-    # --- wizard (issue 4) ---
-    path("channels/connect/", views.connect_start, name="connect"),
-    path("channels/connect/<int:pk>/from/", views.connect_from, name="connect_from"),
-    path("channels/connect/<int:pk>/preview/", views.from_preview, name="connect_preview"),
+    path("", channels.settings_index, name="settings"),
+    path("channels/", channels.channel_list, name="channel_list"),
+    # The connect wizard: a draft's four steps, each with its own actions.
+    path("channels/connect/", wizard.connect_start, name="connect"),
+    path("channels/connect/<int:pk>/from/", wizard.from_step, name="connect_from"),
+    path(
+        "channels/connect/<int:pk>/from/verify/",
+        verification.from_verify,
+        name="connect_from_verify",
+    ),
+    path(
+        "channels/connect/<int:pk>/from/send-verification/",
+        verification.from_send_verification,
+        name="connect_from_send_verification",
+    ),
+    path("channels/connect/<int:pk>/preview/", wizard.from_preview, name="connect_preview"),
     path(
         "channels/connect/<int:pk>/assignment/",
-        views.connect_assignment,
+        wizard.assignment_step,
         name="connect_assignment",
     ),
-    path("channels/connect/<int:pk>/address/", views.connect_address, name="connect_address"),
-    path("channels/connect/<int:pk>/provider/", views.connect_provider, name="connect_provider"),
+    path(
+        "channels/connect/<int:pk>/assignment/back/",
+        wizard.assignment_back,
+        name="connect_assignment_back",
+    ),
+    path(
+        "channels/connect/<int:pk>/assignment/ticket/",
+        wizard.assignment_ticket,
+        name="connect_assignment_ticket",
+    ),
+    path(
+        "channels/connect/<int:pk>/assignment/ticket/save/",
+        wizard.assignment_ticket_save,
+        name="connect_assignment_ticket_save",
+    ),
+    path("channels/connect/<int:pk>/address/", wizard.address_step, name="connect_address"),
+    path(
+        "channels/connect/<int:pk>/address/customize/",
+        wizard.address_customize,
+        name="connect_address_customize",
+    ),
+    path("channels/connect/<int:pk>/provider/", wizard.provider_step, name="connect_provider"),
     path(
         "channels/connect/<int:pk>/confirmation/",
-        views.connect_confirmation,
+        wizard.connect_confirmation,
         name="connect_confirmation",
     ),
-    path("channels/connect/<int:pk>/finish/", views.connect_finish, name="connect_finish"),
-    path("channels/<int:pk>/edit/", views.channel_edit, name="edit"),
+    path("channels/connect/<int:pk>/finish/", wizard.connect_finish, name="connect_finish"),
+    # A connected channel's edit pages: the wizard's first two steps.
+    path("channels/<int:pk>/edit/", wizard.from_step, EDITING, name="edit"),
+    path("channels/<int:pk>/edit/verify/", verification.from_verify, EDITING, name="edit_verify"),
+    path(
+        "channels/<int:pk>/edit/send-verification/",
+        verification.from_send_verification,
+        EDITING,
+        name="edit_send_verification",
+    ),
     path(
         "channels/<int:pk>/edit/assignment/",
-        views.channel_edit_assignment,
+        wizard.assignment_step,
+        EDITING,
         name="edit_assignment",
     ),
-    path("channels/<int:pk>/disconnect/", channel_views.channel_disconnect, name="disconnect"),
-    path("channels/<int:pk>/reconnect/", channel_views.channel_reconnect, name="reconnect"),
-    path("channels/<int:pk>/test-email/", channel_views.channel_test_email, name="test_email"),
     path(
-        "channels/<int:pk>/test-email/status/",
-        channel_views.channel_test_email_status,
-        name="test_email_status",
+        "channels/<int:pk>/edit/assignment/ticket/",
+        wizard.assignment_ticket,
+        EDITING,
+        name="edit_assignment_ticket",
     ),
     path(
+        "channels/<int:pk>/edit/assignment/ticket/save/",
+        wizard.assignment_ticket_save,
+        EDITING,
+        name="edit_assignment_ticket_save",
+    ),
+    # A channel's actions on the list.
+    path("channels/<int:pk>/disconnect/", channels.channel_disconnect, name="disconnect"),
+    path("channels/<int:pk>/reconnect/", channels.channel_reconnect, name="reconnect"),
+    path("channels/<int:pk>/test-email/", channels.channel_test_email, name="test_email"),
+    path(
+        "channels/<int:pk>/test-email/status/",
+        channels.channel_test_email_status,
+        name="test_email_status",
+    ),
+    # The link in the verification mail.
+    path(
         "channels/verify-from-address/<str:token>/",
-        views.verify_from_address,
+        verification.verify_from_address,
         name="verify_from_address",
     ),
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, Task
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -16,6 +17,24 @@ def _configure_from_django(sender: Celery, **kwargs: object) -> None:
     from django.conf import settings
 
     sender.conf.update(settings.CELERY_CONFIG)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _drop_dead_database_connections(sender: Task | None = None, **kwargs: object) -> None:
+    """What Django does around every request, around every task.
+
+    A worker keeps its connections between tasks (CONN_MAX_AGE, CELERY_DB_REUSE_MAX), so after
+    a PostgreSQL restart it would keep failing on a closed connection. This drops a connection
+    that saw an error and is no longer usable, or outlived CONN_MAX_AGE; CONN_HEALTH_CHECKS then
+    checks the next reused connection before the task's first query.
+    """
+    if sender is None or getattr(sender.request, "is_eager", False):
+        # An eager task runs inside its caller's request or test transaction: leave it alone.
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 app.autodiscover_tasks()

@@ -11,7 +11,7 @@ def workspace(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {}
     try:
-        agent = user.agent  # type: ignore[union-attr]
+        agent = user.agent
     except Agent.DoesNotExist:
         return {"current_agent": None, "current_workspace": None}
     return {"current_agent": agent, "current_workspace": agent.workspace}

@@ -8,35 +8,81 @@ import re
 
 MAX_HTML = 2_000_000
 
-_DROP = re.compile(
-    r"<(style|script|head|title)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL
+_HIDDEN = (
+    ("<style", "</style"),
+    ("<script", "</script"),
+    ("<head", "</head"),
+    ("<title", "</title"),
+    ("<!--", "-->"),
 )
 _SOURCE_WHITESPACE = re.compile(r"\s+")
+# "[^<>]" rather than "[^>]": a stray "<" never makes a tag scan on to the end of the text, so
+# every pattern here runs in time linear in the size of the HTML.
+_ELEMENT_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>")
+_TAG = re.compile(r"<[^<>]*>")
 # Opening and closing block tags both end a line: "<p>a</p><p>b</p>" and "a<div>b</div>" alike.
-_BLOCK = re.compile(
-    r"<\s*/?\s*(?:p|div|tr|table|tbody|thead|tfoot|h[1-6]|ul|ol|dl|dt|dd|blockquote|pre|"
-    r"section|article|header|footer|aside|nav|address|center|form|fieldset|hr|td|th|caption)"
-    r"\b[^>]*>",
-    re.IGNORECASE,
-)
-_BREAK = re.compile(r"<\s*br\b[^>]*>", re.IGNORECASE)
-_LIST_ITEM = re.compile(r"<\s*li\b[^>]*>", re.IGNORECASE)
-_LIST_ITEM_END = re.compile(r"<\s*/\s*li\s*>", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
+_BLOCKS = frozenset(
+    {
+        "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "dt", "dd",
+        "blockquote", "pre", "section", "article", "header", "footer", "aside", "nav",
+        "address", "center", "form", "fieldset", "hr",
+    }
+)  # fmt: skip
+_TABLE_PARTS = frozenset({"table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption"})
+_CELL = "\x00"
+# A run of table tags is one line break: each cell is a line of its own, with no blank lines
+# between cells or rows ("<tr><th>From:</th><td>Ann</td></tr>" reads "From:" then "Ann").
+_CELL_RUN = re.compile("\x00(?: ?\x00)*")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def html_to_text(html: str) -> str:
-    """The text of `html`, block elements and `<br>` as line breaks, list items as "- " lines,
-    at most one blank line in a row, each line stripped."""
+    """The text of `html`, block elements and `<br>` as line breaks, table cells one per line,
+    list items as "- " lines, at most one blank line in a row, each line stripped."""
     if not html:
         return ""
-    value = _DROP.sub("", html[:MAX_HTML])
+    value = _without_hidden(html[:MAX_HTML].replace(_CELL, ""))
     value = _SOURCE_WHITESPACE.sub(" ", value)  # newlines in HTML source mean nothing
-    value = _BREAK.sub("\n", value)
-    value = _LIST_ITEM.sub("\n- ", value)
-    value = _LIST_ITEM_END.sub("\n", value)
-    value = _BLOCK.sub("\n", value)
+    value = _CELL_RUN.sub("\n", _ELEMENT_TAG.sub(_line_break, value))
     value = html_lib.unescape(_TAG.sub("", value)).replace("\xa0", " ")
     lines = "\n".join(line.strip() for line in value.split("\n"))
     return _BLANK_LINES.sub("\n\n", lines).strip()
+
+
+def _line_break(tag: re.Match[str]) -> str:
+    closing, name = tag.group(1), tag.group(2).lower()
+    if name == "br":
+        return "\n"
+    if name == "li":
+        return "\n" if closing else "\n- "
+    if name in _TABLE_PARTS:
+        return _CELL
+    return "\n" if name in _BLOCKS else ""
+
+
+def _without_hidden(html: str) -> str:
+    """`html` without comments and style, script, head and title elements. An element without
+    its closing tag is kept (its tags then vanish with the others): like every step here, this
+    runs in time linear in the size of the HTML, however the tags are left open."""
+    lower = html.lower()
+    spans: list[tuple[int, int]] = []
+    for opener, closer in _HIDDEN:
+        at = lower.find(opener)
+        while at >= 0:
+            following = lower[at + len(opener) : at + len(opener) + 1]
+            if opener != "<!--" and following.isalnum():  # <header>, not <head>
+                at = lower.find(opener, at + 1)
+                continue
+            end = lower.find(closer, at + len(opener))
+            if end < 0:
+                break  # no closing tag: none for the later ones either
+            end = end + len(closer) if closer == "-->" else lower.find(">", end) + 1
+            spans.append((at, end if end > 0 else len(html)))
+            at = lower.find(opener, spans[-1][1])
+    kept, position = [], 0
+    for start, end in sorted(spans):
+        if start >= position:
+            kept.append(html[position:start])
+            position = end
+    kept.append(html[position:])
+    return "".join(kept)

@@ -89,7 +89,11 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Connections are kept for a minute and checked before reuse, so that a web or worker process
+# reconnects by itself after a database restart (workers: helpdesk/celery.py).
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
@@ -111,7 +115,7 @@ else:
 # Celery. Without REDIS_URL every task runs in-process (task_always_eager), so a laptop needs
 # nothing but Python. With Redis: acks_late so a crashed worker's task is redelivered, time
 # limits well under the broker's visibility timeout so a slow task is never delivered twice
-# (RELIABILITY.md rows 17-19), and bounded publish retries so a down broker fails fast; the
+# (docs/reliability.md, "Faults: database, broker, worker"), and bounded publish retries so a down broker fails fast; the
 # inbound sweeper requeues whatever was stored but not queued.
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
@@ -182,9 +186,9 @@ if _webhook_secrets:
 _mailgun_signing_key = env_str("MAILGUN_WEBHOOK_SIGNING_KEY")
 if _mailgun_signing_key:
     ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = _mailgun_signing_key
-# anymail would confirm any SNS subscription that passes basic auth (RELIABILITY.md row 4).
+# anymail would confirm any SNS subscription that passes basic auth (docs/reliability.md, "SNS subscriptions").
 ANYMAIL.setdefault("AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS", False)
-# SNS topics whose notifications we accept (RELIABILITY.md row 3).
+# SNS topics whose notifications we accept (docs/reliability.md, "Amazon SES and SNS signatures").
 AMAZON_SES_ALLOWED_TOPIC_ARNS = env_list("AMAZON_SES_ALLOWED_TOPIC_ARNS", [])
 
 # --- Inbound limits --------------------------------------------------------------------------
@@ -227,15 +231,19 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Every handler redacts email addresses, whoever logs them (Celery's retry lines, tracebacks).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_addresses": {"()": "helpdesk.redaction.RedactAddressesFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_addresses"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- Intake (issue 3, section 1): webhooks, ledger, sweeper ----------------------------------
+# --- Intake: webhooks, ledger, sweeper -------------------------------------------------------
 # Rows left in `received` this long (the broker was down, or the process died before its
 # on-commit hook) are queued again by the sweeper; rows in `processing` wait at least the task
 # time limit. Beat runs the sweeper every INBOUND_SWEEP_INTERVAL_SECONDS.
@@ -243,7 +251,7 @@ INBOUND_REQUEUE_AFTER_SECONDS = env_int("INBOUND_REQUEUE_AFTER_SECONDS", 120)
 INBOUND_SWEEP_INTERVAL_SECONDS = env_int("INBOUND_SWEEP_INTERVAL_SECONDS", 60)
 # ESPs (anymail names in lower case with "_": mailgun, postmark, sendgrid, ...) whose spam
 # headers we trust because that ESP's own filter adds them; a sender can forge them anywhere
-# else (RELIABILITY 27). Amazon SES's JSON verdict is always the ESP's own.
+# else (docs/reliability.md, "Forged spam verdicts"). Amazon SES's JSON verdict is always the ESP's own.
 INBOUND_SPAM_HEADERS_TRUSTED_ESPS = env_list("INBOUND_SPAM_HEADERS_TRUSTED_ESPS", [])
 _beat_schedule = CELERY_CONFIG["beat_schedule"]
 assert isinstance(_beat_schedule, dict)
@@ -256,7 +264,7 @@ _beat_schedule["channels-alert-quiet"] = {
     "schedule": 60.0 * 60,
 }
 # --- end of intake ---------------------------------------------------------------------------
-# --- Inbound pipeline (pipeline branch) ------------------------------------------------------
+# --- Inbound pipeline ------------------------------------------------------------------------
 # authserv-ids whose Authentication-Results we trust: our ESP's receiving hosts (RFC 8601).
 # Any other A-R header in a message may have been written by its sender.
 INBOUND_AUTHSERV_IDS = env_list(
@@ -267,7 +275,7 @@ INBOUND_TRUSTED_ARC_SEALERS = env_list(
     "INBOUND_TRUSTED_ARC_SEALERS", ["google.com", "microsoft.com", "outlook.com", "icloud.com"]
 )
 # --- end inbound pipeline --------------------------------------------------------------------
-# --- The agents' inbox (issue 5) --------------------------------------------------------------
+# --- The agents' inbox ------------------------------------------------------------------------
 # The most a reply's attachments may weigh together (the composer refuses more).
 INBOX_MAX_ATTACHMENTS_BYTES = env_int("INBOX_MAX_ATTACHMENTS_BYTES", 10 * 1024 * 1024)
 # --- end of the agents' inbox -----------------------------------------------------------------

@@ -71,7 +71,7 @@ def agent_of(request: HttpRequest) -> Agent:
     if not user.is_authenticated:
         raise PermissionDenied("Sign in first.")
     try:
-        return user.agent  # type: ignore[union-attr]
+        return user.agent
     except Agent.DoesNotExist as error:
         raise PermissionDenied("Your login is not a member of any workspace.") from error
 

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from helpdesk import views
-from inbox import views as inbox_views
+from inbox import urls as inbox_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,13 +14,11 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("inbox/", include("inbox.urls")),
-    path("image-proxy/", inbox_views.image_proxy, name="image_proxy"),
-    path("settings/rejected/", include("inbox.rejected_urls")),
-    # --- inbox2: blocked senders (issue 5 follow-up) ---
-    path("settings/blocked/", include("inbox.blocked_urls")),
-    # --- end inbox2 ---
+    path("inbox/", include((inbox_urls.inbox_patterns, "inbox"))),
+    path("image-proxy/", include(inbox_urls.image_proxy_patterns)),
+    path("settings/rejected/", include((inbox_urls.rejected_patterns, "rejected"))),
+    path("settings/blocked/", include((inbox_urls.blocked_patterns, "blocked"))),
     path("settings/", include("channels_cfg.urls")),
-    path("anymail/", include("inbox.webhook_urls")),
+    path("anymail/", include("inbox.webhooks.urls")),
     path("django-admin/", admin.site.urls),
 ]

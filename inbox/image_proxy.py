@@ -1,4 +1,4 @@
-"""Remote images in mail, fetched by us when an agent clicks "Show images" (RELIABILITY row 41).
+"""Remote images in mail, fetched by us when an agent clicks "Show images" (docs/reliability.md, "Remote images and tracking pixels").
 
 The agent's browser then asks only our origin for them, so a tracking pixel learns neither the
 agent's address nor browser, and the message frame's CSP can allow images from our origin alone.
@@ -129,14 +129,13 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, host: str, port: int, address: str) -> None:
-        super().__init__(
-            host, port, timeout=FETCH_TIMEOUT_SECONDS, context=ssl.create_default_context()
-        )
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=FETCH_TIMEOUT_SECONDS, context=self.tls)
         self.address = address
 
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def _connection(scheme: str, host: str, port: int, address: str) -> http.client.HTTPConnection:

@@ -3,6 +3,8 @@ customers who have nothing to do with the sender an agent meant to block."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.conf import settings
 
 SHARED_MAILBOX_DOMAINS = frozenset(
@@ -32,6 +34,15 @@ def is_shared_mailbox_domain(domain: str) -> bool:
 
 def is_hosted_domain(domain: str) -> bool:
     """One of our hosted domains (forwarding and default from addresses live there)."""
+    return is_domain_within(domain, hosted_domains())
+
+
+def hosted_domains() -> frozenset[str]:
+    """The domains we host forwarding and default from addresses on."""
+    return frozenset({settings.HOSTED_INBOX_DOMAIN, settings.HOSTED_INBOX_FREE_DOMAIN})
+
+
+def is_domain_within(domain: str, hosts: Collection[str]) -> bool:
+    """`domain` is one of `hosts` or a subdomain of one."""
     domain = domain.strip().lower().rstrip(".")
-    ours = {settings.HOSTED_INBOX_DOMAIN, settings.HOSTED_INBOX_FREE_DOMAIN}
-    return any(domain == host or domain.endswith("." + host) for host in ours)
+    return any(domain == host or domain.endswith("." + host) for host in hosts)

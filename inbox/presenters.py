@@ -1,19 +1,35 @@
-"""What a message looks like on the thread page: plain data for the templates, no queries."""
+"""What the inbox pages show, shaped from what the selectors loaded: plain data for the
+templates, no queries (the thread page, its messages, a rejected mail's row)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from inbox.models import Attachment, Message
+from helpdesk.models import Agent
+from inbox.inbound.parse import addresses
+from inbox.inbound.validate import SKIPPABLE
+from inbox.mail_providers import is_shared_mailbox_domain
+from inbox.models import Attachment, InboundEmail, Message, Thread, Ticket
 from inbox.rendering import SANDBOX, RenderedBody, render_html_body
-from inbox.templatetags.inbound import VIA_LABELS
+from inbox.selectors.threads import ThreadPageData, max_attachment_bytes
+from inbox.services import outbound
+from inbox.services.threads import TICKET_FIELDS
 
 # The pipeline's words for its attribution methods, plus the ones only the inbox writes.
 ATTRIBUTION_LABELS = {
-    **VIA_LABELS,
+    "from_header": "the From header",
+    "auto_forward": "the From header of an automatic forward",
+    "gmail_forward": "a Gmail forward",
+    "outlook_forward": "an Outlook forward",
+    "apple_forward": "an Apple Mail forward",
+    "thunderbird_forward": "a Thunderbird forward",
+    "rfc822": "a forwarded attachment",
+    "google_groups": "a Google Groups message",
+    "forwarder_setting": "the channel setting (attribute to the forwarder)",
     "forwarded_block": "the forwarded message block",
     "manual": "an agent",
 }
@@ -56,10 +72,8 @@ class MessageView:
 
     @property
     def can_retry(self) -> bool:
-        from inbox.services.outbound import is_stuck
-
         failed = self.message.delivery_status == Message.DeliveryStatus.FAILED
-        return failed or is_stuck(self.message, timezone.now())
+        return failed or outbound.is_stuck(self.message, timezone.now())
 
 
 def _kind(message: Message) -> tuple[str, str]:
@@ -116,7 +130,7 @@ def present_message(
     status = message.delivery_status
     warnings = [str(warning) for warning in message.sender_warnings or []]
     if "@" in message.from_name and message.direction == Message.Direction.IN:
-        # "support@bank.com" <x@evil.example>: the name looks like an address (row 35).
+        # "support@bank.com" <x@evil.example>: the name looks like an address (docs/reliability.md, "Display names that look like addresses").
         warnings.append(
             f"The sender's name looks like an address; the mail came from {message.from_email}."
         )
@@ -144,4 +158,92 @@ def present_message(
         bounces=bounces,
         warnings=warnings,
         show_images=show_images,
+    )
+
+
+@dataclass(frozen=True)
+class TicketField:
+    """One ticket property of the side panel, as a select."""
+
+    name: str
+    label: str
+    choices: list[tuple[str, str]]
+    current: str
+
+
+def present_ticket_fields(ticket: Ticket | None) -> list[TicketField]:
+    """The editable ticket properties; a thread without a ticket shows the defaults."""
+    fields = []
+    for name in TICKET_FIELDS:
+        model_field: Any = Ticket._meta.get_field(name)
+        fields.append(
+            TicketField(
+                name=name,
+                label=str(model_field.verbose_name).capitalize(),
+                choices=list(model_field.choices or []),
+                current=getattr(ticket, name) if ticket else model_field.get_default(),
+            )
+        )
+    return fields
+
+
+def blockable_domain(thread: Thread) -> str:
+    """The contact's domain when blocking it is sensible; "" for gmail.com and the like."""
+    domain = thread.contact.email.rpartition("@")[2].lower() if thread.contact else ""
+    return "" if not domain or is_shared_mailbox_domain(domain) else domain
+
+
+def present_thread_page(
+    page: ThreadPageData, *, agent: Agent, shown_images: str = "", image_origin: str = ""
+) -> dict[str, Any]:
+    """The thread page's context for `agent`. `shown_images` is "all" or the id of the one
+    message whose remote images the agent asked to see; they load from `image_origin`."""
+    thread, channel = page.thread, page.thread.channel
+    message_views = [
+        present_message(
+            message,
+            show_images=shown_images in {"all", str(message.pk)},
+            image_origin=image_origin,
+        )
+        for message in page.messages
+    ]
+    from_name, from_address = outbound.from_header(channel=channel, agent=agent)
+    return {
+        "thread": thread,
+        "ticket": page.ticket,
+        "agents": page.agents,
+        "message_views": message_views,
+        "last_message_id": max((view.pk for view in message_views), default=0),
+        "other_threads": page.other_threads,
+        "teams": page.teams,
+        "from_display": f"{from_name} <{from_address}>" if from_name else from_address,
+        "contact_domain": blockable_domain(thread),
+        "signature_html": outbound.reply_signature(channel=channel, agent=agent),
+        "reply_cc": outbound.reply_cc_default(
+            page.messages,
+            contact_email=thread.contact.email if thread.contact else "",
+            channel=channel,
+        ),
+        "max_attachment_bytes": max_attachment_bytes(),
+        "ticket_fields": present_ticket_fields(page.ticket),
+    }
+
+
+@dataclass(frozen=True)
+class RejectedMail:
+    """A row of the rejected-mail log, with what its actions act on."""
+
+    email: InboundEmail
+    sender_address: str
+    can_process: bool
+
+
+def present_rejected_mail(email: InboundEmail) -> RejectedMail:
+    """`sender_address` is what "Block sender" blocks ("" when the From header has none);
+    `can_process` offers "Process anyway" only for a check an admin may override."""
+    found = addresses(email.from_header)
+    return RejectedMail(
+        email=email,
+        sender_address=found[0][1] if found else "",
+        can_process=email.reason_code in SKIPPABLE,
     )

@@ -3,7 +3,7 @@
 The pipeline already cleans HTML with nh3 on the way in; we clean it once more here with the
 same allow-list (the stored copy may come from an older one), and put the result in the
 `srcdoc` of an iframe whose `sandbox` has neither allow-scripts nor allow-same-origin, under a
-CSP of `default-src 'none'` (RELIABILITY.md rows 39-42). Remote images stay blocked by that
+CSP of `default-src 'none'` (docs/reliability.md, "Hostile content"). Remote images stay blocked by that
 CSP until the agent asks for them, and then load through our image proxy (inbox.image_proxy);
 `cid:` images are replaced by data: URLs of the message's own inline attachments.
 """
@@ -86,7 +86,7 @@ def render_html_body(
     """The iframe srcdoc document for a mail's HTML body.
 
     With `show_images`, remote images load through our image proxy at `image_origin`, never
-    straight from the sender's server (RELIABILITY.md row 41).
+    straight from the sender's server (docs/reliability.md, "Remote images and tracking pixels").
     """
     show_images = show_images and bool(image_origin)
     body = sanitize_mail_html(value)
@@ -102,7 +102,7 @@ def render_html_body(
         )
     elif has_remote:
         # The CSP blocks these too; removing the URL means no request even if a browser's
-        # preload scanner or a CSP bug lets one through (RELIABILITY.md row 41).
+        # preload scanner or a CSP bug lets one through (docs/reliability.md, "Remote images and tracking pixels").
         body = _REMOTE_SRC.sub(r" data-blocked-src=\1", body)
     csp = content_security_policy(image_origin=image_origin if show_images else "")
     document = (

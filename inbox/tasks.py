@@ -25,10 +25,11 @@ def retry_countdown(retries: int) -> int:
 
 @shared_task(bind=True, acks_late=True, max_retries=settings.TASK_MAX_RETRIES)
 def process_inbound(self: Task, inbound_email_id: int) -> None:
-    if not inbound_email_mark_processing(inbound_email_id=inbound_email_id, now=timezone.now()):
-        return
+    # Claiming the row is a database step too: after a database restart it is the first to meet
+    # a dead connection, so it must be retried like the rest.
     try:
-        process_inbound_email(inbound_email_id)
+        if inbound_email_mark_processing(inbound_email_id=inbound_email_id, now=timezone.now()):
+            process_inbound_email(inbound_email_id)
     except Exception as error:
         # acks_late alone would ack a raising task: retry a bounded number of times, then leave
         # a visible `failed` row with the error (docs/reliability.md, "A task that raises").

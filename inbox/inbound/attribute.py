@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 
 from helpdesk.html_text import html_to_text
-from inbox.inbound.forwarded import ForwardedBlock, find_forwarded_block
+from inbox.inbound.forwarded import ForwardedBlock, find_forwarded_block, may_hold_forward
 from inbox.inbound.parse import ParsedEmail, addresses
 
 
@@ -77,7 +77,7 @@ def attribute(parsed: ParsedEmail, rules: ChannelRules) -> Attribution:
 
 
 def sender_warnings(parsed: ParsedEmail) -> list[str]:
-    """Caveats about the From header (RELIABILITY.md rows 35 and 37)."""
+    """Caveats about the From header (docs/reliability.md, "Display names that look like addresses", "Several From addresses")."""
     warnings = []
     if "@" in parsed.from_name:
         warnings.append(
@@ -104,7 +104,7 @@ def auto_forwarder(parsed: ParsedEmail, forwarding_address: str = "") -> str:
 
 
 def google_groups_sender(parsed: ParsedEmail) -> tuple[str, str, str] | None:
-    """(name, address, group) when Google Groups rewrote From to the group (row 26)."""
+    """(name, address, group) when Google Groups rewrote From to the group (docs/reliability.md, "Google Groups")."""
     match = _GROUP_NAME.match(parsed.from_name or "")
     is_group = bool(match) or "googlegroups" in parsed.header("list-id").lower()
     original = parsed.header("x-original-from") or parsed.header("x-original-sender")
@@ -125,6 +125,12 @@ def is_forward(parsed: ParsedEmail) -> bool:
 
 def is_reply(parsed: ParsedEmail) -> bool:
     return bool(_REPLY_SUBJECT.match(parsed.subject))
+
+
+def may_be_forward(parsed: ParsedEmail) -> bool:
+    """Whether attribution may find a forward here, so needs the trusted forwarders (which cost
+    the pipeline two queries): a forward's subject, or a body that may hold one."""
+    return is_forward(parsed) or may_hold_forward(parsed)
 
 
 def manual_forward(

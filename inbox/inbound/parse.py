@@ -1,7 +1,7 @@
 """Stage 1: raw bytes -> ParsedEmail. Never raises on hostile input: problems become `malformed`.
 
 Parsing uses the compat32 policy (strings in, strings out), which is several times faster than
-policy.default and never raises when a header is read (RELIABILITY.md rows 36, 46); we decode
+policy.default and never raises when a header is read (docs/reliability.md, "Bad input"); we decode
 encoded words and addresses ourselves, tolerantly.
 """
 
@@ -17,11 +17,13 @@ from email.message import Message
 from email.utils import getaddresses
 
 MAX_SUBJECT = 998
-MAX_DEPTH = 50  # RELIABILITY.md row 13: deep nesting is refused, not recursed into.
-MAX_HEADERS = 1000  # row 45
+MAX_DEPTH = (
+    50  # docs/reliability.md, "Deeply nested MIME": deep nesting is refused, not recursed into.
+)
+MAX_HEADERS = 1000  # docs/reliability.md, "Too many header fields"
 MAX_PARTS = 500
 EMBEDDED_TYPES = frozenset({"message/rfc822", "message/global", "message/news"})
-CONTROL_PREFIX = "x-helpdesk-"  # row 33: control headers a sender may not set
+CONTROL_PREFIX = "x-helpdesk-"  # docs/reliability.md, "Control headers a sender writes"
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -103,7 +105,7 @@ FEED_CHUNK_BYTES = 1024 * 1024
 def read_message(raw: bytes) -> Message:
     """email.message_from_bytes, fed in 1 MB slices (the parser is incremental and handles a
     line or CRLF cut between slices). Fed whole, it holds the message as one decoded string and
-    every line of it at once: 317 MB for 41 MB of MIME against 114 MB this way (RELIABILITY 44).
+    every line of it at once: 317 MB for 41 MB of MIME against 114 MB this way (docs/reliability.md, "Memory for large mail").
     """
     parser = BytesFeedParser()
     view = memoryview(raw)
@@ -228,7 +230,7 @@ def _text(value: str) -> str:
 
 
 def decode(value: str) -> str:
-    """Decode RFC 2047 encoded words leniently; strip control characters (row 36)."""
+    """Decode RFC 2047 encoded words leniently; strip control characters (docs/reliability.md, "Control characters in headers")."""
     if not value:
         return ""
     value = _text(value)  # raw 8-bit bytes in a header arrive as surrogate escapes
@@ -264,7 +266,7 @@ def addresses(value: str) -> list[tuple[str, str]]:
 
 
 def payload_text(part: Message) -> str:
-    """A text part's content as str, whatever its charset claims (row 46: never LookupError)."""
+    """A text part's content as str, whatever its charset claims (never LookupError: docs/reliability.md, "Unknown charsets and broken encodings")."""
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""

@@ -8,7 +8,6 @@ visibility timeout) or a reprocess never stores a message twice.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -16,35 +15,31 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from channels_cfg import services as channel_services
 from channels_cfg.models import EmailChannel
-from helpdesk.html_text import html_to_text
-from helpdesk.mail_ids import loop_header_value, test_token_from_message_id
+from channels_cfg.services import channels as channel_services
+from helpdesk.mail_ids import is_our_message_id, loop_header_value, test_token_from_message_id
 from inbox.inbound import route as routing
-from inbox.inbound.attribute import Attribution, ChannelRules, attribute, is_forward
+from inbox.inbound.attribute import Attribution, ChannelRules, attribute, may_be_forward
+from inbox.inbound.content import Content, content_digest, content_for, snippet
 from inbox.inbound.parse import ParsedEmail, parse
 from inbox.inbound.validate import (
     ValidationContext,
     dmarc_failed,
+    ids_quoted_by_bounce,
     is_auto_reply,
     is_bounce,
     validate,
 )
 from inbox.models import InboundEmail, Message, Thread
 from inbox.selectors import inbound as selectors
+from inbox.selectors.inbound import ChannelForDelivery
 from inbox.services import inbound as services
-from inbox.services.intake import max_mime_bytes
+from inbox.services.intake import inbound_email_mark_accepted, max_mime_bytes
 
 logger = logging.getLogger(__name__)
 
 MARK_INBOUND_EVERY = timedelta(seconds=10)
 _DONE = {InboundEmail.Status.ACCEPTED, InboundEmail.Status.REJECTED, InboundEmail.Status.DUPLICATE}
-_MAY_HOLD_FORWARD = re.compile(
-    r"forward|original|weitergeleit|ursprüngl|transf|réexpédié|reenviad|encaminh|inoltrat|"
-    r"doorgestuurd|oorspronkelijk|przekazan|oryginaln|mailto:|^_{10,}",
-    re.IGNORECASE | re.MULTILINE,
-)
-_ANY_MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 
 
 def process_inbound_email(inbound_email_id: int) -> None:
@@ -54,49 +49,35 @@ def process_inbound_email(inbound_email_id: int) -> None:
     anything unexpected raises (the task retries it, then marks the row failed).
     """
     with transaction.atomic():
-        row = selectors.inbound_email_lock_for_processing(inbound_email_id)
-        if row.status in _DONE or row.has_message:  # type: ignore[attr-defined]
+        locked = selectors.inbound_email_lock_for_processing(inbound_email_id)
+        if locked.row.status in _DONE or locked.has_message:
             # Done already: a redelivered task (acks_late, visibility timeout) or a second
             # reprocess. The task may have marked the row processing again; put it back.
-            if row.status not in _DONE:
-                InboundEmail.objects.filter(pk=row.pk).update(status=InboundEmail.Status.ACCEPTED)
+            if locked.row.status not in _DONE:
+                inbound_email_mark_accepted(inbound_email_id=inbound_email_id)
             return
-        _process(row, timezone.now())
+        _process(locked.row, timezone.now())
+
+
+@dataclass(frozen=True)
+class _Recognised:
+    """What a draft channel takes too: its returning test email, a forwarding confirmation."""
+
+    test_token: str | None
+    confirmation: routing.ForwardingConfirmation | None
 
 
 def _process(row: InboundEmail, now: datetime) -> None:
     parsed = parse(bytes(row.raw))
-    digest = services.content_digest(parsed) if not parsed.malformed else ""
-    channel = selectors.channel_get_for_forwarding_address(
+    digest = content_digest(parsed) if not parsed.malformed else ""
+    delivery = selectors.channel_get_for_forwarding_address(
         row.envelope_recipient, parsed.from_email, parsed.message_id, digest
     )
-    test_token = test_token_from_message_id(parsed.message_id) if parsed.message_id else None
-    confirmation = (
-        routing.forwarding_confirmation(
-            parsed,
-            from_any_sender=channel is not None and channel.status == EmailChannel.Status.DRAFT,
-        )
-        if not parsed.malformed
-        else None
-    )
+    channel = delivery.channel if delivery else None
+    recognised = _recognise(parsed, channel)
     attribution = _attribution(parsed, channel) if channel and not parsed.malformed else None
     senders = tuple({parsed.from_email, attribution.from_email if attribution else ""} - {""})
-    context = ValidationContext(
-        size=row.size,
-        max_size=max_mime_bytes(),
-        envelope_recipient=row.envelope_recipient,
-        channel_status=channel.status if channel else None,
-        blocked=_blocked(channel, parsed, attribution),
-        spam_threshold=channel.workspace.spam_threshold if channel else 5.0,
-        esp_verdicts=row.esp_verdicts or {},
-        authserv_ids=frozenset(a.lower() for a in settings.INBOUND_AUTHSERV_IDS),
-        trusted_arc_sealers=frozenset(a.lower() for a in settings.INBOUND_TRUSTED_ARC_SEALERS),
-        loop_header_value=loop_header_value(),
-        our_from_addresses=frozenset({channel.from_address.lower()}) if channel else frozenset(),
-        skip_checks=frozenset(row.skip_checks or ()),
-        is_expected_in_draft=bool(test_token or confirmation),
-        is_test_email=bool(test_token),
-    )
+    context = _validation_context(row, parsed, delivery, attribution, recognised)
     rejection = validate(parsed, context, senders)
     if rejection is not None:
         logger.info("inbound %s rejected: %s", row.pk, rejection.code)
@@ -104,37 +85,71 @@ def _process(row: InboundEmail, now: datetime) -> None:
             row=row, rejection=rejection, parsed=parsed, channel=channel, now=now
         )
         return
-    assert channel is not None and attribution is not None  # validate refuses mail without them
+    assert delivery is not None and attribution is not None  # validate refuses mail without them
     if "auth_failed" in context.skip_checks and dmarc_failed(parsed, context):
-        # Processed anyway by an admin: shown, but never trusted as that sender (row 23).
+        # Processed anyway by an admin: shown, but never trusted as that sender (docs/reliability.md, "Spoofed senders and DMARC").
         warning = "DMARC failed for this sender's domain: the sender is not verified."
         attribution = replace(attribution, warnings=(*attribution.warnings, warning))
-    _accept(row, parsed, channel, attribution, test_token, now)
+    _accept(row, parsed, delivery, attribution, recognised, now)
+
+
+def _recognise(parsed: ParsedEmail, channel: EmailChannel | None) -> _Recognised:
+    # Computed once: validation lets them into a draft channel, routing then records them.
+    is_draft = channel is not None and channel.status == EmailChannel.Status.DRAFT
+    return _Recognised(
+        test_token=test_token_from_message_id(parsed.message_id) if parsed.message_id else None,
+        confirmation=None
+        if parsed.malformed
+        else routing.forwarding_confirmation(parsed, from_any_sender=is_draft),
+    )
+
+
+def _validation_context(
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    delivery: ChannelForDelivery | None,
+    attribution: Attribution | None,
+    recognised: _Recognised,
+) -> ValidationContext:
+    channel = delivery.channel if delivery else None
+    return ValidationContext(
+        size=row.size,
+        max_size=max_mime_bytes(),
+        max_message_bytes=settings.INBOUND_MAX_MESSAGE_BYTES,
+        envelope_recipient=row.envelope_recipient,
+        channel_status=channel.status if channel else None,
+        blocked=_blocked(delivery, parsed, attribution),
+        spam_threshold=channel.workspace.spam_threshold if channel else 5.0,
+        esp_verdicts=row.esp_verdicts or {},
+        authserv_ids=frozenset(a.lower() for a in settings.INBOUND_AUTHSERV_IDS),
+        trusted_arc_sealers=frozenset(a.lower() for a in settings.INBOUND_TRUSTED_ARC_SEALERS),
+        loop_header_value=loop_header_value(),
+        message_id_is_ours=bool(parsed.message_id) and is_our_message_id(parsed.message_id),
+        our_from_addresses=frozenset({channel.from_address.lower()}) if channel else frozenset(),
+        skip_checks=frozenset(row.skip_checks or ()),
+        is_expected_in_draft=bool(recognised.test_token or recognised.confirmation),
+        is_test_email=bool(recognised.test_token),
+    )
 
 
 def _blocked(
-    channel: EmailChannel | None, parsed: ParsedEmail, attribution: Attribution | None
+    delivery: ChannelForDelivery | None, parsed: ParsedEmail, attribution: Attribution | None
 ) -> frozenset[str]:
-    if channel is None:
+    if delivery is None:
         return frozenset()
-    found = {channel.blocked_sender_rule} if channel.blocked_sender_rule else set()  # type: ignore[attr-defined]
+    found = {delivery.blocked_rule} if delivery.blocked_rule else set()
     if attribution and attribution.from_email and attribution.from_email != parsed.from_email:
-        found |= selectors.blocked_values_matching(channel.workspace_id, (attribution.from_email,))
+        found |= selectors.blocked_values_matching(
+            delivery.channel.workspace_id, (attribution.from_email,)
+        )
     return frozenset(found)
 
 
 def _attribution(parsed: ParsedEmail, channel: EmailChannel) -> Attribution:
-    # The people whose forwards we believe cost two queries: load them only for mail that may
-    # hold a forward at all.
-    may_be_forward = (
-        is_forward(parsed)
-        or bool(parsed.embedded)
-        or bool(_MAY_HOLD_FORWARD.search(parsed.text[:200_000] or parsed.html[:400_000]))
-    )
     rules = ChannelRules(
         attribute_to_forwarder=channel.attribute_to == EmailChannel.AttributeTo.FORWARDER,
         trusted_forwarders=selectors.trusted_forwarders_for(channel)
-        if may_be_forward
+        if may_be_forward(parsed)
         else frozenset(),
         forwarding_address=channel.forwarding_address.address,
     )
@@ -144,33 +159,37 @@ def _attribution(parsed: ParsedEmail, channel: EmailChannel) -> Attribution:
 def _accept(
     row: InboundEmail,
     parsed: ParsedEmail,
-    channel: EmailChannel,
+    delivery: ChannelForDelivery,
     attribution: Attribution,
-    test_token: str | None,
+    recognised: _Recognised,
     now: datetime,
 ) -> None:
-    content = services.content_for(parsed, attribution)
+    channel = delivery.channel
+    content = content_for(parsed, attribution)
     auto_reply, bounce = is_auto_reply(parsed), is_bounce(parsed)
-    bounce_of = _bounced_message(parsed, channel) if bounce else None
+    bounce_of = (
+        selectors.outbound_message_for_bounce(channel.workspace_id, ids_quoted_by_bounce(parsed))
+        if bounce
+        else None
+    )
     known, closed = selectors.threads_for_message_ids(
         channel.workspace_id, routing.referenced_ids(parsed)
     )
     candidates = routing.Candidates(
         thread_by_message_id=known,
         closed_thread_ids=closed,
-        is_duplicate=channel.has_duplicate,  # type: ignore[attr-defined]
-        test_token=test_token,
+        is_duplicate=delivery.is_duplicate,
+        test_token=recognised.test_token,
         bounce_thread_id=bounce_of.thread_id if bounce_of else None,
     )
     decision = routing.route(
         parsed,
         attribution,
         candidates,
-        routing.ChannelRouting(
-            channel.create_tickets, channel.auto_assign, channel.status == EmailChannel.Status.DRAFT
-        ),
+        routing.ChannelRouting(channel.create_tickets, channel.auto_assign),
         is_auto_reply=auto_reply,
         is_bounce=bounce,
+        confirmation=recognised.confirmation,
     )
     flags = _Flags(auto_reply, bounce, bounce_of)
     status, detail = _apply(decision, row, parsed, channel, attribution, content, flags, now)
@@ -189,7 +208,7 @@ def _apply(
     parsed: ParsedEmail,
     channel: EmailChannel,
     attribution: Attribution,
-    content: services.Content,
+    content: Content,
     flags: _Flags,
     now: datetime,
 ) -> tuple[str, str]:
@@ -202,7 +221,7 @@ def _apply(
         )
     if isinstance(decision, routing.Duplicate):
         return InboundEmail.Status.DUPLICATE, f"Already stored: {decision.message_id[:200]}."
-    snippet = " ".join((content.text[:2000] or html_to_text(content.html[:20_000])).split())[:200]
+    thread_snippet = snippet(content)
     if isinstance(decision, routing.ForwardingConfirmation):
         channel_services.forwarding_confirmation_record(
             channel_id=channel.pk,
@@ -213,7 +232,7 @@ def _apply(
             received_at=now,
         )
         thread = services.thread_create(
-            channel=channel, contact=None, subject=content.subject, snippet=snippet,
+            channel=channel, contact=None, subject=content.subject, snippet=thread_snippet,
             kind=Thread.Kind.FORWARDING_CONFIRMATION, now=now,
         )  # fmt: skip
         _store(row, thread, parsed, attribution, content, flags, now)
@@ -230,12 +249,12 @@ def _apply(
     )
     if isinstance(decision, routing.AppendToThread):
         thread = services.thread_touch(
-            thread_id=decision.thread_id, reopen=decision.reopen, snippet=snippet, now=now
+            thread_id=decision.thread_id, reopen=decision.reopen, snippet=thread_snippet, now=now
         )
         _store(row, thread, parsed, attribution, content, flags, now)
         return accepted, ""
     thread = services.thread_create(
-        channel=channel, contact=contact, subject=content.subject, snippet=snippet, now=now
+        channel=channel, contact=contact, subject=content.subject, snippet=thread_snippet, now=now
     )
     if decision.auto_assign:
         services.thread_auto_assign(thread=thread, channel=channel, contact=contact)
@@ -252,19 +271,12 @@ class _Flags:
     bounce_of: Message | None
 
 
-def _bounced_message(parsed: ParsedEmail, channel: EmailChannel) -> Message | None:
-    """The outbound message a bounce reports on: our signed id quoted in the DSN or headers."""
-    quoted = _ANY_MESSAGE_ID.findall("\n".join(parsed.report_texts) + "\n" + parsed.text[:200_000])
-    ids = (*parsed.in_reply_to, *parsed.references, *quoted)
-    return selectors.outbound_message_for_bounce(channel.workspace_id, tuple(ids))
-
-
 def _store(
     row: InboundEmail,
     thread: Thread,
     parsed: ParsedEmail,
     attribution: Attribution,
-    content: services.Content,
+    content: Content,
     flags: _Flags,
     now: datetime,
 ) -> None:

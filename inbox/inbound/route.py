@@ -62,7 +62,6 @@ class Candidates:
 class ChannelRouting:
     create_tickets: bool
     auto_assign: bool
-    is_draft: bool = False  # takes forwarding verifications from any sender (see below)
 
 
 def route(
@@ -73,11 +72,15 @@ def route(
     *,
     is_auto_reply: bool,
     is_bounce: bool,
+    confirmation: ForwardingConfirmation | None = None,
 ) -> Decision:
-    """Decide what the message becomes. Threads by message ids only, never by subject."""
+    """Decide what the message becomes. Threads by message ids only, never by subject.
+
+    `confirmation` is what `forwarding_confirmation` found in the mail: validation needs it
+    first (a draft channel takes it), so the pipeline computes it once and passes it here.
+    """
     if candidates.test_token:
         return TestEmailReturned(candidates.test_token)
-    confirmation = forwarding_confirmation(parsed, from_any_sender=channel.is_draft)
     if confirmation is not None:
         return confirmation
     if candidates.is_duplicate:

@@ -1,4 +1,4 @@
-"""HTML of inbound mail, made safe to show (RELIABILITY.md rows 39-42).
+"""HTML of inbound mail, made safe to show (docs/reliability.md, "Hostile content").
 
 nh3 keeps only allow-listed tags and attributes: no script, style blocks, event handlers, forms,
 frames, objects, meta or base; URLs only http(s)/mailto (and cid:, embedded from the message's

@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
 from inbox.inbound.parse import ParsedEmail
 
 MAX_RECEIVED = 30
@@ -45,7 +43,8 @@ class ValidationContext:
     """What validation needs to know beyond the message, loaded by the pipeline."""
 
     size: int
-    max_size: int
+    max_size: int  # bytes of MIME at the cap
+    max_message_bytes: int  # the cap people know (INBOUND_MAX_MESSAGE_BYTES), for the sentence
     envelope_recipient: str
     channel_status: str | None  # None: no channel has this forwarding address
     blocked: frozenset[str] = frozenset()  # lower-case addresses and domains
@@ -54,6 +53,7 @@ class ValidationContext:
     authserv_ids: frozenset[str] = frozenset()
     trusted_arc_sealers: frozenset[str] = frozenset()
     loop_header_value: str = ""
+    message_id_is_ours: bool = False  # signed by us: mail we sent, coming back
     our_from_addresses: frozenset[str] = frozenset()
     skip_checks: frozenset[str] = frozenset()
     is_expected_in_draft: bool = False  # a forwarding confirmation or a returning test email
@@ -68,7 +68,7 @@ def validate(
     recipient = context.envelope_recipient or "(no recipient)"
     if context.size > context.max_size:
         # max_size is in bytes of MIME; the limit people know is the message's (30 MB).
-        limit = settings.INBOUND_MAX_MESSAGE_BYTES // (1024 * 1024)
+        limit = context.max_message_bytes // (1024 * 1024)
         return Rejection("too_large", REASONS["too_large"].format(limit=limit))
     if parsed.malformed:
         return Rejection("malformed", REASONS["malformed"].format(detail=parsed.malformed))
@@ -123,7 +123,7 @@ def spam_score(verdicts: dict[str, object], threshold: float) -> str | None:
     """A description of the ESP's spam verdict when it rejects the mail, else None.
 
     Only a verdict the ESP computed itself counts: a sender can write `X-Spam-Status: No` into
-    any mail, and anymail reads such headers straight from the MIME (RELIABILITY.md row 27).
+    any mail, and anymail reads such headers straight from the MIME (docs/reliability.md, "Forged spam verdicts").
     """
     if verdicts.get("verdict_source") != "esp":
         return None
@@ -134,13 +134,11 @@ def spam_score(verdicts: dict[str, object], threshold: float) -> str | None:
 
 
 def loop_reason(parsed: ParsedEmail, context: ValidationContext) -> str:
-    from helpdesk.mail_ids import is_our_message_id
-
     if context.loop_header_value and any(
         context.loop_header_value.lower() in value.lower() for value in parsed.header_all("x-loop")
     ):
         return "it carries our loop header"
-    if parsed.message_id and is_our_message_id(parsed.message_id):
+    if context.message_id_is_ours:
         return "its Message-ID is one we sent"
     from_us = bool(parsed.from_email) and parsed.from_email in context.our_from_addresses
     if from_us and (
@@ -165,7 +163,7 @@ def trusted_auth_results(parsed: ParsedEmail, authserv_ids: frozenset[str]) -> s
     """The topmost Authentication-Results our own receiving service added, or None.
 
     Headers are prepended as mail travels, so the topmost is the last hop's: ours. Any other
-    A-R (lower down, or with a foreign authserv-id) may have been written by the sender (row 24).
+    A-R (lower down, or with a foreign authserv-id) may have been written by the sender (docs/reliability.md, "Forged Authentication-Results").
     """
     for value in parsed.header_all("authentication-results"):
         authserv_id = value.split(";", 1)[0].strip().split()[0].lower() if value.strip() else ""
@@ -236,7 +234,7 @@ _AUTO_SUBJECT = re.compile(
 
 
 def is_auto_reply(parsed: ParsedEmail) -> bool:
-    """RFC 3834 and the vendor headers that say no human wrote this (RELIABILITY.md row 29)."""
+    """RFC 3834 and the vendor headers that say no human wrote this (docs/reliability.md, "Auto-replies")."""
     auto_submitted = parsed.header("auto-submitted").lower()
     if auto_submitted and not auto_submitted.startswith("no"):
         return True
@@ -263,3 +261,13 @@ def is_bounce(parsed: ParsedEmail) -> bool:
         parsed.report_texts
         or re.search(r"undeliver|delivery|failure|returned", parsed.subject, re.I)
     )
+
+
+_ANY_MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+
+
+def ids_quoted_by_bounce(parsed: ParsedEmail) -> tuple[str, ...]:
+    """The Message-IDs a bounce names: its In-Reply-To and References, then every id quoted in
+    the delivery report or the body (where a DSN quotes the headers of the mail it returns)."""
+    reports = "\n".join(parsed.report_texts) + "\n" + parsed.text[:200_000]
+    return (*parsed.in_reply_to, *parsed.references, *_ANY_MESSAGE_ID.findall(reports))

@@ -20,8 +20,8 @@ from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
-from helpdesk.models import Agent, Workspace
-from inbox.models import Contact, Message, Thread, ThreadReadState
+from helpdesk.models import Agent, Team, Workspace
+from inbox.models import Contact, Message, Thread, ThreadReadState, Ticket
 
 PAGE_SIZE = 50
 # A live refresh re-renders the list down to the oldest row already shown, at most this many.
@@ -147,7 +147,7 @@ class ListFilters:
             "assignee": self.assignee,
         }
         params.update(overrides)
-        return {key: value for key, value in params.items() if value not in ("", None)}  # type: ignore[misc]
+        return {key: value for key, value in params.items() if value not in ("", None)}
 
 
 def encode_cursor(thread: Thread) -> str:
@@ -237,6 +237,39 @@ def thread_get(*, workspace: Workspace, pk: int) -> Thread | None:
         )
         .first()
     )
+
+
+@dataclass(frozen=True)
+class ThreadPageData:
+    """What the thread page shows, loaded in a number of queries that does not grow with it."""
+
+    thread: Thread
+    ticket: Ticket | None
+    messages: list[Message]
+    agents: list[Agent]
+    teams: list[Team]
+    other_threads: list[Thread]
+
+
+def thread_page_get(*, workspace: Workspace, thread: Thread) -> ThreadPageData:
+    """The page of a thread loaded by `thread_get` (which the caller checked access to)."""
+    if thread.channel is not None and thread.channel.workspace_id == workspace.pk:
+        thread.channel.workspace = workspace  # already loaded: saves a query per page
+    return ThreadPageData(
+        thread=thread,
+        ticket=_ticket_of(thread),
+        messages=thread_messages(thread=thread),
+        agents=workspace_agents(workspace=workspace),
+        teams=list(Team.objects.filter(workspace_id=workspace.pk).order_by("name")),
+        other_threads=contact_other_threads(thread=thread),
+    )
+
+
+def _ticket_of(thread: Thread) -> Ticket | None:
+    try:
+        return thread.ticket
+    except Ticket.DoesNotExist:
+        return None
 
 
 def thread_messages(

@@ -1,18 +1,16 @@
-"""Writes of the inbound pipeline: applying a Decision, recording a refusal, blocking a sender.
+"""Writes of the inbound pipeline: applying a Decision, recording a refusal.
 
 Called by `inbox.inbound.pipeline` inside its transaction (the ledger row is locked there).
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -22,43 +20,11 @@ from helpdesk.mail_ids import LOOP_HEADER, loop_header_value
 from helpdesk.models import Agent
 from helpdesk.system_mail import queue_system_email
 from inbox.inbound.attribute import Attribution
+from inbox.inbound.content import Content
 from inbox.inbound.parse import ParsedEmail
 from inbox.inbound.sanitize import sanitize
 from inbox.inbound.validate import Rejection
-from inbox.models import Attachment, BlockedSender, Contact, InboundEmail, Message, Thread, Ticket
-
-
-@dataclass(frozen=True)
-class Content:
-    """What the stored message shows: the forwarded message when attribution found one."""
-
-    subject: str
-    text: str
-    html: str
-    digest: str
-
-
-def content_for(parsed: ParsedEmail, attribution: Attribution) -> Content:
-    text = attribution.text if attribution.text is not None else parsed.text
-    html = attribution.html if attribution.html is not None else parsed.html
-    # The conversation is named by what the customer wrote, not by the forward's "Fwd: ...".
-    shown_subject = attribution.subject or parsed.subject
-    return Content(shown_subject[:998], text, html, content_digest(parsed))
-
-
-def content_digest(parsed: ParsedEmail) -> str:
-    """Everything the sender wrote, attachments included: the same Message-ID with any other
-    content is a different message (RELIABILITY.md row 11), not a retry."""
-    hasher = hashlib.sha256()
-    for part in (parsed.subject, parsed.text.strip(), parsed.html.strip()):
-        hasher.update(part.encode("utf-8", "replace") + b"\0")
-    for embedded in parsed.embedded:
-        hasher.update(
-            f"{embedded.from_email}\0{embedded.text}\0{embedded.html}\0".encode("utf-8", "replace")
-        )
-    for attachment in parsed.attachments:
-        hasher.update(attachment.filename.encode("utf-8", "replace") + b"\0" + attachment.payload)
-    return hasher.hexdigest()
+from inbox.models import Attachment, Contact, InboundEmail, Message, Thread, Ticket
 
 
 def inbound_record_rejection(
@@ -267,7 +233,7 @@ def thread_auto_assign(*, thread: Thread, channel: EmailChannel, contact: Contac
     locked = EmailChannel.objects.select_for_update().get(pk=channel.pk)
     user_ids = set(locked.assign_users.values_list("pk", flat=True))
     user_ids.update(locked.assign_teams.values_list("members__pk", flat=True))
-    user_ids.discard(None)  # type: ignore[arg-type]
+    user_ids.discard(None)
     available = list(
         Agent.objects.filter(
             workspace_id=channel.workspace_id,
@@ -317,41 +283,3 @@ def outbound_mark_bounced(*, message: Message, detail: str) -> None:
     Message.objects.filter(pk=message.pk).update(
         delivery_status=Message.DeliveryStatus.FAILED, delivery_error=detail[:2000]
     )
-
-
-def blocked_sender_add(
-    *, workspace_id: int, value: str, created_by_id: int | None
-) -> BlockedSender:
-    """Block an address or a domain (idempotent, case-insensitive)."""
-    value = value.strip().lower()
-    existing = (
-        BlockedSender.objects.annotate(lower_value=Lower("value"))
-        .filter(workspace_id=workspace_id, lower_value=value)
-        .first()
-    )
-    if existing is not None:
-        return existing
-    return BlockedSender.objects.create(
-        workspace_id=workspace_id, value=value, created_by_id=created_by_id
-    )
-
-
-def inbound_process_anyway(*, row: InboundEmail) -> None:
-    """Rerun the pipeline on a rejected row, skipping the check that refused it."""
-    with transaction.atomic():
-        locked = InboundEmail.objects.select_for_update().get(pk=row.pk)
-        if locked.status != InboundEmail.Status.REJECTED:
-            return
-        skip = [*locked.skip_checks, locked.reason_code]
-        locked.skip_checks = sorted(set(skip))
-        locked.status = InboundEmail.Status.RECEIVED
-        locked.save(update_fields=["skip_checks", "status"])
-        transaction.on_commit(lambda: _queue_processing(locked.pk))
-
-
-def _queue_processing(inbound_email_id: int) -> None:
-    # Intake owns the task (inbox.tasks.process_inbound); imported late so that this
-    # module does not depend on the task module at import time.
-    from inbox import tasks as inbound_tasks
-
-    inbound_tasks.process_inbound.delay(inbound_email_id)  # type: ignore[attr-defined]

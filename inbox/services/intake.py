@@ -3,13 +3,14 @@
 Every path into the product (ESP webhooks, the SMTP listener, `deliver_eml`) ends in
 `inbound_email_receive`. The worker side (`inbound_tasks`) moves the row through processing to
 a final state; `inbound_email_requeue_stale` is the outbox sweeper that recovers rows whose queue
-message was lost (Redis down, process killed between commit and on_commit: RELIABILITY 14, 16, 20).
+message was lost (Redis down, process killed between commit and on_commit; docs/reliability.md, "Faults: database, broker, worker").
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Collection
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from helpdesk.db import write_bytes_column, writes_large_bytes_separately
+from helpdesk.redaction import redact_addresses
 from inbox.models import InboundEmail
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ def max_mime_bytes() -> int:
 
     The cap is on the message (INBOUND_MAX_MESSAGE_BYTES, 30 MB); base64 inflates attachments by
     4/3 and wraps lines at 76 characters (+2 for CRLF), so 30 MB of content is about 41 MB of
-    MIME (RELIABILITY 44). One MB more leaves room for headers and text parts.
+    MIME (docs/reliability.md, "Mail over the size cap"). One MB more leaves room for headers and text parts.
     """
     return int(settings.INBOUND_MAX_MESSAGE_BYTES * 4 / 3 * 78 / 76) + 1024 * 1024
 
@@ -154,7 +156,7 @@ def queue_processing(inbound_email_id: int) -> bool:
     """Hand a stored row to the workers; False when the broker is unreachable.
 
     The row is already committed as `received`, so a broker outage only delays it: the sweeper
-    queues it again later (RELIABILITY 14). The webhook still answers 200.
+    queues it again later (docs/reliability.md, "Broker down"). The webhook still answers 200.
     """
     from inbox.tasks import process_inbound
 
@@ -183,6 +185,12 @@ def inbound_email_mark_processing(*, inbound_email_id: int, now: datetime) -> bo
     return claimed == 1
 
 
+def inbound_email_mark_accepted(*, inbound_email_id: int) -> None:
+    """Put back `accepted` on a row whose message is already stored, which a repeated claim
+    (a redelivered task, a second reprocess) marked `processing` again."""
+    InboundEmail.objects.filter(pk=inbound_email_id).update(status=InboundEmail.Status.ACCEPTED)
+
+
 def inbound_email_mark_failed(
     *, inbound_email_id: int, error: BaseException, now: datetime
 ) -> None:
@@ -197,15 +205,25 @@ def inbound_email_mark_failed(
         reason_detail=detail,
         processed_at=now,
     )
-    logger.error("Inbound delivery #%s failed: %s", inbound_email_id, detail)
+    # Database errors quote the values they refused; the row keeps them for the admin.
+    logger.error("Inbound delivery #%s failed: %s", inbound_email_id, redact_addresses(detail))
 
 
-def inbound_email_reset_for_reprocess(
-    *, inbound_email_id: int, skip_checks: list[str] | None = None, queue: bool = True
-) -> InboundEmail:
-    """Put a stored row back to `received` (optionally skipping checks) and queue it on commit."""
+def inbound_email_reprocess(
+    *,
+    inbound_email_id: int,
+    skip_checks: Collection[str] = (),
+    only_if_rejected: bool = False,
+    queue: bool = True,
+) -> InboundEmail | None:
+    """Put a stored row back to `received`, skipping `skip_checks` from now on, and queue it on
+    commit (a broker outage leaves it `received` for the sweeper). With `only_if_rejected`, a
+    row no longer rejected (another admin was first) is left alone and None returned. `queue`
+    is False for a caller that runs the pipeline itself."""
     with transaction.atomic():
-        row = InboundEmail.objects.select_for_update().get(pk=inbound_email_id)
+        row = InboundEmail.objects.select_for_update().defer("raw").get(pk=inbound_email_id)
+        if only_if_rejected and row.status != InboundEmail.Status.REJECTED:
+            return None
         row.status = InboundEmail.Status.RECEIVED
         row.reason_code = ""
         row.reason_detail = ""
@@ -214,7 +232,12 @@ def inbound_email_reset_for_reprocess(
         row.processed_at = None
         if skip_checks:
             row.skip_checks = sorted({*row.skip_checks, *skip_checks})
-        row.save()
+        row.save(
+            update_fields=[
+                "status", "reason_code", "reason_detail", "attempts", "processing_started_at",
+                "processed_at", "skip_checks",
+            ]
+        )  # fmt: skip
         if queue:
             transaction.on_commit(lambda: queue_processing(inbound_email_id))
     return row
@@ -224,7 +247,7 @@ def inbound_email_requeue_stale(*, now: datetime) -> int:
     """Queue again every row left in `received` or stuck in `processing`; returns how many.
 
     A row stuck in processing after the last attempt is marked failed instead, so a message that
-    kills its worker (out of memory) cannot loop forever (RELIABILITY 17).
+    kills its worker (out of memory) cannot loop forever (docs/reliability.md, "A worker killed mid-task").
     """
     after = timedelta(seconds=settings.INBOUND_REQUEUE_AFTER_SECONDS)
     # A running task may legitimately hold a row up to the task time limit.

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models.functions import Lower
 
 from helpdesk.models import Agent, Team
-from inbox.mail_providers import is_shared_mailbox_domain
+from helpdesk.refusals import Refused
 from inbox.models import BlockedSender, Contact, Thread, ThreadReadState, Ticket
 from inbox.selectors.threads import inbox_changed
-
-
-class ActionRefused(Exception):
-    """An action the agent may not take on this object; the message is shown to them."""
+from inbox.services.senders import sender_block, sender_unblock
 
 
 def _changed(thread: Thread) -> None:
@@ -30,7 +26,7 @@ def thread_assign(
     """Give the thread to an agent (or to a team's queue, or to nobody)."""
     for linked in (assignee, team):
         if linked is not None and linked.workspace_id != thread.workspace_id:
-            raise ActionRefused("That agent or team is not in this workspace.")
+            raise Refused("That agent or team is not in this workspace.")
     with transaction.atomic():
         thread.assignee_id = assignee.user_id if assignee else None
         thread.assigned_team = team
@@ -42,7 +38,7 @@ def thread_assign(
 def thread_set_status(*, thread: Thread, status: str) -> Thread:
     """Close or reopen; the ticket follows a close (and a reopened ticket waits on us)."""
     if status not in Thread.Status.values:
-        raise ActionRefused("Unknown status.")
+        raise Refused("Unknown status.")
     with transaction.atomic():
         thread.status = status
         thread.save(update_fields=["status"])
@@ -55,35 +51,7 @@ def thread_set_status(*, thread: Thread, status: str) -> Thread:
     return thread
 
 
-def sender_block(*, workspace_id: int, value: str, by: AbstractBaseUser | None) -> BlockedSender:
-    """Refuse future mail from an address or a whole domain (idempotent)."""
-    value = value.strip().lower()
-    if not value or value.count("@") > 1 or " " in value:
-        raise ActionRefused("Enter an address (name@example.com) or a domain (example.com).")
-    if "@" not in value and is_shared_mailbox_domain(value):
-        raise ActionRefused(
-            f"{value} is shared by many unrelated people: blocking it would refuse mail from all "
-            "of them. Block the sender's address instead."
-        )
-    existing = (
-        BlockedSender.objects.annotate(lower=Lower("value"))
-        .filter(workspace_id=workspace_id, lower=value)
-        .first()
-    )
-    if existing:
-        return existing
-    try:
-        with transaction.atomic():
-            return BlockedSender.objects.create(
-                workspace_id=workspace_id,
-                value=value,
-                created_by=by,  # type: ignore[misc]
-            )
-    except IntegrityError:
-        return BlockedSender.objects.get(workspace_id=workspace_id, value__iexact=value)
-
-
-def thread_mark_spam(*, thread: Thread, by: AbstractBaseUser | None) -> Thread:
+def thread_mark_spam(*, thread: Thread, by: Agent | None) -> Thread:
     """Block the contact's address and move the thread out of every inbox view."""
     with transaction.atomic():
         if thread.contact_id is not None and thread.contact is not None:
@@ -93,11 +61,6 @@ def thread_mark_spam(*, thread: Thread, by: AbstractBaseUser | None) -> Thread:
         thread.save(update_fields=["is_spam", "status"])
         _changed(thread)
     return thread
-
-
-def sender_unblock(*, blocked: BlockedSender) -> None:
-    """Accept mail from this address or domain again."""
-    BlockedSender.objects.filter(pk=blocked.pk, workspace_id=blocked.workspace_id).delete()
 
 
 def thread_not_spam(*, thread: Thread) -> list[str]:
@@ -118,8 +81,8 @@ def thread_not_spam(*, thread: Thread) -> list[str]:
                 workspace_id=thread.workspace_id, lower__in=[email, domain]
             )
             for block in blocks:
-                if block.lower == email:  # type: ignore[attr-defined]
-                    block.delete()
+                if block.value.lower() == email:
+                    sender_unblock(blocked=block)
                 else:
                     remaining.append(block.value)
         _changed(thread)
@@ -130,7 +93,7 @@ def thread_change_contact(*, thread: Thread, email: str, name: str = "") -> Cont
     """Attribute the thread to another person (found or created by address, case-insensitive)."""
     email = email.strip()
     if "@" not in email or any(ch in email for ch in "\r\n <>"):
-        raise ActionRefused("Enter a valid email address.")
+        raise Refused("Enter a valid email address.")
     with transaction.atomic():
         contact = (
             Contact.objects.filter(workspace_id=thread.workspace_id, email__iexact=email)
@@ -152,7 +115,7 @@ def thread_change_contact(*, thread: Thread, email: str, name: str = "") -> Cont
 
 def contact_set_owner(*, contact: Contact, owner: Agent | None) -> Contact:
     if owner is not None and owner.workspace_id != contact.workspace_id:
-        raise ActionRefused("That agent is not in this workspace.")
+        raise Refused("That agent is not in this workspace.")
     contact.owner_id = owner.user_id if owner else None
     contact.save(update_fields=["owner"])
     return contact
@@ -164,7 +127,7 @@ TICKET_FIELDS = ("pipeline", "status", "priority", "category")
 def ticket_update(*, thread: Thread, changes: dict[str, str], owner: Agent | None) -> Ticket:
     """Edit ticket properties in place; creates the ticket if the thread has none yet."""
     if owner is not None and owner.workspace_id != thread.workspace_id:
-        raise ActionRefused("That agent is not in this workspace.")
+        raise Refused("That agent is not in this workspace.")
     with transaction.atomic():
         ticket, _ = Ticket.objects.get_or_create(
             thread_id=thread.pk, defaults={"name": thread.subject or "(no subject)"}
@@ -174,7 +137,7 @@ def ticket_update(*, thread: Thread, changes: dict[str, str], owner: Agent | Non
                 model_field = Ticket._meta.get_field(name)
                 choices = {value for value, _ in getattr(model_field, "choices", None) or []}
                 if changes[name] not in choices:
-                    raise ActionRefused(f"Unknown {name}.")
+                    raise Refused(f"Unknown {name}.")
                 setattr(ticket, name, changes[name])
         ticket.owner_id = owner.user_id if owner else None
         ticket.full_clean(exclude=["thread"])
@@ -199,7 +162,7 @@ def thread_mark_read(*, thread: Thread, user_id: int, at: datetime) -> None:
 def agent_set_availability(*, agent: Agent, availability: str) -> Agent:
     """Available agents receive new threads from round robin; away ones do not."""
     if availability not in Agent.Availability.values:
-        raise ActionRefused("Unknown availability.")
+        raise Refused("Unknown availability.")
     agent.availability = availability
     agent.save(update_fields=["availability"])
     return agent

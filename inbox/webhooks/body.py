@@ -1,6 +1,6 @@
 """Reading an inbound webhook's body with the inbound routes' own size limit.
 
-Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) with a 400 (RELIABILITY 6), but a
+Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) with a 400 (docs/reliability.md, "Request bodies larger than Django's limit"), but a
 30 MB message is about 41 MB of MIME and more in JSON. Raising the global setting would lift the
 limit for every form of the site, and changing it per request is not thread safe. So the inbound
 views read the body themselves up to INBOUND_MAX_REQUEST_BYTES and, for multipart posts, parse
@@ -41,11 +41,12 @@ def read_inbound_body(request: HttpRequest) -> None:
         raise RequestTooLarge(f"more than {limit} bytes")
     # HttpRequest.body returns _body when set, without its own size check.
     request._body = body
-    request.raw_form_fields = {}  # type: ignore[attr-defined]
+    # Our own attribute: the form fields exactly as posted (anymail's parsers re-decode them).
+    request.raw_form_fields = {}  # type: ignore[attr-defined]  # set on HttpRequest, read by the inbound views
     if request.method == "POST" and request.content_type == "multipart/form-data":
         post, files, raw_fields = parse_multipart_form(request.META["CONTENT_TYPE"], body)
-        request._post, request._files = post, files  # type: ignore[attr-defined]
-        request.raw_form_fields = raw_fields  # type: ignore[attr-defined]
+        request._post, request._files = post, files  # type: ignore[attr-defined]  # Django's private cache of the parsed form
+        request.raw_form_fields = raw_fields  # type: ignore[attr-defined]  # as above
 
 
 def parse_multipart_form(

@@ -2,7 +2,7 @@
 
 The message is not parsed here: parsing happens in the worker (DESIGN "Flows: Inbound"), so a
 message that breaks Python's email package (deep nesting, CR/LF in a display name, an unknown
-charset: RELIABILITY 12, 13, 36, 46) is stored like any other and refused later with a reason.
+charset: docs/reliability.md, "Mail that breaks parsers") is stored like any other and refused later with a reason.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def header_spam_verdict(
     """(spam detected, score, a second copy exists) from an ESP's spam headers.
 
     The ESP prepends its headers, so the topmost copy is the ESP's; a second copy was already in
-    the message when it arrived, which is suspicious (RELIABILITY 27).
+    the message when it arrived, which is suspicious (docs/reliability.md, "Forged spam verdicts").
     """
     headers = header_block(raw)
     flags = headers.get_all(flag_header) or []

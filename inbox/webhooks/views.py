@@ -35,6 +35,7 @@ from django.http import (
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 
+from helpdesk.redaction import redact_addresses
 from inbox.webhooks import sns
 from inbox.webhooks.allowlist import client_allowed
 from inbox.webhooks.body import RequestTooLarge, read_inbound_body
@@ -42,8 +43,8 @@ from inbox.webhooks.raw import header_spam_verdict, raw_inbound_event
 
 logger = logging.getLogger(__name__)
 
-# What Python's email package and anymail raise on mail they cannot read (RELIABILITY 12, 13,
-# 36, 37, 46). Anything else (a database or network fault) still answers 5xx so the ESP retries.
+# What Python's email package and anymail raise on mail they cannot read (docs/reliability.md,
+# "Mail that breaks parsers"). Anything else (a database or network fault) still answers 5xx so the ESP retries.
 PARSE_ERRORS = (
     RecursionError,
     ValueError,
@@ -86,7 +87,12 @@ class RawMimeInboundMixin(AnymailCoreWebhookView):
             for event in events:
                 event.message.raw_mime = event.message.as_bytes()
         except PARSE_ERRORS as error:
-            logger.warning("Inbound %s post not parseable, stored as is: %r", self.esp_name, error)
+            # anymail quotes the address it could not read.
+            logger.warning(
+                "Inbound %s post not parseable, stored as is: %s",
+                self.esp_name,
+                redact_addresses(repr(error)),
+            )
             return [raw_inbound_event(raw=request.body, envelope_recipient="", esp_event=request)]
         return events
 

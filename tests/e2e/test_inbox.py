@@ -28,9 +28,7 @@ from tests.image_host import PNG
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery staple"
-HOSTILE = (
-    Path(__file__).resolve().parents[1] / "inbox" / "ui" / "fixtures" / "hostile.html"
-).read_text()
+HOSTILE = (Path(__file__).resolve().parents[1] / "inbox" / "fixtures" / "hostile.html").read_text()
 # An image's width once it has loaded (0 if it failed).
 LOADED_WIDTH = (
     "img => new Promise(done => img.complete ? done(img.naturalWidth) : "
@@ -325,7 +323,7 @@ def test_in_place_edits_images_paging_and_spam(
     image = page.frame_locator("iframe.message__frame").get_by_role("img", name="remote")
     image.wait_for()
     assert image.evaluate(LOADED_WIDTH) == 3
-    # Only our server spoke to the image host (RELIABILITY 41): the frame names no other origin,
+    # Only our server spoke to the image host (docs/reliability.md, "Remote images and tracking pixels"): the frame names no other origin,
     # and the host's one request carried the proxy's User-Agent, not Chromium's.
     assert image_host.origin not in srcdoc
     assert not any(url.startswith(image_host.origin) for url in requests)

@@ -14,7 +14,7 @@ from tests.factories import (
     EmailChannelFactory,
     ForwardingAddressFactory,
 )
-from tests.inbox.pipeline.conftest import fixture_bytes, store_inbound
+from tests.inbox.inbound.conftest import fixture_bytes, store_inbound
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

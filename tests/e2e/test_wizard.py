@@ -16,7 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from channels_cfg.models import EmailChannel, ForwardingConfirmation
-from channels_cfg.services import channel_test_email_received
+from channels_cfg.services.channels import channel_test_email_received
 from tests.e2e.conftest import login
 from tests.factories import AdminFactory, AgentFactory, ForwardingAddressFactory
 
@@ -462,7 +462,7 @@ def test_channel_list_test_email_and_disconnect(page, live_server, screenshot_di
     page.screenshot(path=str(screenshot_dir / "channels-list.png"), full_page=True)
 
 
-# --- End to end through the real webhook: needs the intake and pipeline of issues 3/5 ---------
+# --- End to end through the real webhook ----------------------------------------------------
 
 MAILGUN_SIGNING_KEY = "wizard-e2e-signing-key"
 WEBHOOK_SECRET = "anymail:wizard-e2e-secret"

@@ -1,0 +1,1 @@
+"""Tests of the inbox app; docs/reliability.md says which test proves each promise."""

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from inbox.management.progress import Progress
 from inbox.models import InboundEmail
-from inbox.services.intake import inbound_email_reset_for_reprocess
+from inbox.services.intake import inbound_email_reprocess
 from inbox.tasks import process_inbound
 
 
@@ -43,7 +43,8 @@ class Command(BaseCommand):
             )
         progress = Progress(self.stdout, len(ids), "Reprocessing")
         for pk in sorted(set(ids)):
-            inbound_email_reset_for_reprocess(
+            # Run here, not queued: the operator sees each outcome, broker up or not.
+            inbound_email_reprocess(
                 inbound_email_id=pk, skip_checks=options["skip_check"], queue=False
             )
             process_inbound.apply(args=[pk])

@@ -1,0 +1,2 @@
+"""Views of channels_cfg: `wizard` (connect a channel, and its edit pages), `channels` (the list
+and a channel's actions), `verification` (the custom from address)."""

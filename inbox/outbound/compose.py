@@ -1,0 +1,232 @@
+"""A reply composed from what the agent wrote: pure functions over plain data.
+
+No database, no storage, no settings: the service (`inbox/services/outbound.py`) gathers the
+facts (the From, the signature, the thread's Message-IDs, our own addresses), calls these,
+stores the `Reply` and later sends what `build_email` makes of it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from email.utils import formataddr, getaddresses
+
+import nh3
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+
+from helpdesk.html_text import html_to_text
+from helpdesk.mail_ids import LOOP_HEADER
+from helpdesk.refusals import Refused
+from inbox.mail_providers import is_domain_within
+
+COMPOSER_TAGS = frozenset(
+    {"p", "br", "div", "b", "strong", "i", "em", "u", "ul", "ol", "li", "a", "blockquote"}
+)
+MAX_CC = 20
+# Newest Message-IDs kept in References: enough to thread, short enough for any header limit.
+MAX_REFERENCES = 20
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# One entry of a Cc list: up to a comma or semicolon that is not inside a quoted name
+# ("Doe, Jane" <jane@example.com>).
+_CC_ENTRY = re.compile(r'(?:"[^"]*"|[^,;"])+')
+_REPLY_PREFIX = re.compile(r"(?i)^\s*re:")
+
+
+class ReplyRefused(Refused):
+    """A reply that cannot be sent as written; the sentence is shown beside the composer."""
+
+
+@dataclass(frozen=True)
+class ReplyBody:
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply as its outbound Message stores it and as it is sent."""
+
+    from_name: str
+    from_email: str
+    to: str
+    cc: tuple[str, ...]
+    subject: str
+    text: str
+    html: str
+    in_reply_to: str = ""
+    references: str = ""
+
+
+@dataclass(frozen=True)
+class ThreadMail:
+    """What the Cc default needs to know of one mail of the thread."""
+
+    inbound: bool
+    automatic: bool  # an auto-reply or a bounce
+    attributed_via: str
+    cc: str
+
+
+@dataclass(frozen=True)
+class AttachmentFile:
+    filename: str
+    content: bytes
+    content_type: str
+
+
+def sanitize_composer_html(value: str) -> str:
+    """The composer's HTML with only simple formatting and safe links left."""
+    return nh3.clean(
+        value or "",
+        tags=set(COMPOSER_TAGS),
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    ).strip()
+
+
+def text_to_html(value: str) -> str:
+    """Plain text as HTML: blank lines end paragraphs, other line breaks become `<br>`."""
+    paragraphs = [part for part in re.split(r"\n\s*\n", value.strip()) if part.strip()]
+    return "".join("<p>" + html.escape(part).replace("\n", "<br>") + "</p>" for part in paragraphs)
+
+
+def reply_body(*, body_html: str, body_text: str, signature_html: str = "") -> ReplyBody:
+    """The reply as sent: the agent's text, then the (already rendered) team signature."""
+    content = sanitize_composer_html(body_html) if body_html.strip() else text_to_html(body_text)
+    text = html_to_text(content)
+    if not text:
+        raise ReplyRefused("Write a reply before sending.")
+    if not signature_html:
+        return ReplyBody(html=content, text=text)
+    # "-- " on a line of its own is the signature separator mail clients recognise (RFC 3676).
+    return ReplyBody(
+        html=f'{content}<div class="signature">{signature_html}</div>',
+        text=f"{text}\n\n-- \n{html_to_text(signature_html)}",
+    )
+
+
+def from_header(*, name: str, address: str) -> tuple[str, str]:
+    """(display name, address) exactly as the contact will see them; no control characters."""
+    return _CONTROL.sub("", name), address
+
+
+def reply_subject(subject: str) -> str:
+    return subject if _REPLY_PREFIX.match(subject) else f"Re: {subject}".strip()
+
+
+def threading_headers(message_ids: Sequence[str]) -> tuple[str, str]:
+    """In-Reply-To (the newest id) and References (the newest ids in order) of a reply to a
+    thread whose Message-IDs are `message_ids`, oldest first."""
+    ids = [value.strip() for value in message_ids if value.strip()]
+    return (ids[-1] if ids else ""), " ".join(ids[-MAX_REFERENCES:])
+
+
+def cc_addresses(value: str, *, contact_email: str) -> list[str]:
+    """The Cc field of the composer as addresses: "a@x, Name <b@y>; c@z".
+
+    Each must be a valid address (a clear error names the one that is not); control
+    characters are refused rather than cleaned, so nothing can smuggle in a header; the
+    contact (already the To) and repeats are dropped.
+    """
+    if _CONTROL.search(value.replace("\t", " ")):
+        raise ReplyRefused("Cc may hold addresses only, separated by commas.")
+    found: list[str] = []
+    for part in _CC_ENTRY.findall(value):
+        part = part.strip()
+        if not part:
+            continue
+        pairs = getaddresses([part])
+        address = pairs[0][1].strip().lower() if len(pairs) == 1 else ""
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ReplyRefused(f"“{part[:80]}” in Cc is not an email address.") from None
+        if address != contact_email.lower() and address not in found:
+            found.append(address)
+    if len(found) > MAX_CC:
+        raise ReplyRefused(f"Cc may hold at most {MAX_CC} addresses.")
+    return found
+
+
+def reply_cc_default(
+    mails: Sequence[ThreadMail], *, own_addresses: Collection[str], own_domains: Collection[str]
+) -> str:
+    """What the composer's Cc starts with: the Cc of the customer's latest mail (of `mails`,
+    oldest first), so the people they copied stay in the conversation; never `own_addresses`
+    (ours and the contact's) nor an address on `own_domains`. Nothing after a forward or an
+    automatic mail, whose Cc is not the customer's."""
+    latest = next((mail for mail in reversed(mails) if mail.inbound and not mail.automatic), None)
+    if latest is None or latest.attributed_via not in {"from_header", "auto_forward"}:
+        return ""
+    ours = {address.lower() for address in own_addresses}
+    kept = [
+        address
+        for address in dict.fromkeys(a.lower() for _, a in getaddresses([latest.cc]) if "@" in a)
+        if address not in ours and not is_domain_within(address.rpartition("@")[2], own_domains)
+    ]
+    return ", ".join(kept[:MAX_CC])
+
+
+def compose_reply(
+    *,
+    body_html: str,
+    body_text: str,
+    cc: str,
+    signature_html: str,
+    from_name: str,
+    from_email: str,
+    contact_email: str,
+    thread_subject: str,
+    thread_message_ids: Sequence[str],
+) -> Reply:
+    """The reply to store, or ReplyRefused when it cannot be sent as written."""
+    copied = cc_addresses(cc, contact_email=contact_email)
+    body = reply_body(body_html=body_html, body_text=body_text, signature_html=signature_html)
+    in_reply_to, references = threading_headers(thread_message_ids)
+    return Reply(
+        from_name=from_name,
+        from_email=from_email,
+        to=contact_email,
+        cc=tuple(copied),
+        subject=reply_subject(thread_subject),
+        text=body.text,
+        html=body.html,
+        in_reply_to=in_reply_to,
+        references=references,
+    )
+
+
+def build_email(
+    reply: Reply,
+    *,
+    message_id: str,
+    loop_header: str,
+    metadata: Mapping[str, str],
+    attachments: Sequence[AttachmentFile] = (),
+) -> EmailMultiAlternatives:
+    """The MIME mail of a reply: our From, threading headers, the loop marker, the tracking tag."""
+    headers = {"Message-ID": message_id, LOOP_HEADER: loop_header}
+    if reply.in_reply_to:
+        headers["In-Reply-To"] = reply.in_reply_to
+    if reply.references:
+        headers["References"] = reply.references
+    email = EmailMultiAlternatives(
+        subject=_CONTROL.sub(" ", reply.subject),
+        body=reply.text,
+        from_email=formataddr((_CONTROL.sub("", reply.from_name), reply.from_email)),
+        to=[reply.to],
+        cc=list(reply.cc),
+        headers=headers,
+    )
+    # anymail sends this to the ESP, which echoes it in the delivery events about this mail.
+    email.metadata = dict(metadata)  # type: ignore[attr-defined]  # anymail's extension attribute
+    if reply.html:
+        email.attach_alternative(reply.html, "text/html")
+    for attachment in attachments:
+        email.attach(attachment.filename, attachment.content, attachment.content_type)
+    return email

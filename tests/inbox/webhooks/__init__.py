@@ -1,0 +1,1 @@
+"""The ESP webhooks: real payloads, real auth and signatures, posted to our routes."""
