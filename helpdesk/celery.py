@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery, Task
-from celery.signals import task_postrun, task_prerun
+from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun
+
+from helpdesk.redaction import RedactAddressesFilter
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -17,6 +20,16 @@ def _configure_from_django(sender: Celery, **kwargs: object) -> None:
     from django.conf import settings
 
     sender.conf.update(settings.CELERY_CONFIG)
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _redact_addresses_in_worker_logs(logger: logging.Logger, **kwargs: object) -> None:
+    """A worker installs its own handlers (stderr or --logfile), bypassing settings.LOGGING:
+    they redact too, or Celery's retry lines would print the addresses its exceptions quote."""
+    for handler in logger.handlers:
+        if not any(isinstance(found, RedactAddressesFilter) for found in handler.filters):
+            handler.addFilter(RedactAddressesFilter())
 
 
 @task_prerun.connect
