@@ -64,6 +64,18 @@ def validate(
     parsed: ParsedEmail, context: ValidationContext, senders: tuple[str, ...] = ()
 ) -> Rejection | None:
     """The first check the mail fails, in order of how certain and how cheap it is."""
+    rejection = _check_delivery(parsed, context)
+    if rejection is not None or context.is_test_email:
+        return rejection  # our own test mail, recognised by its signed Message-ID, passes here
+    return _check_sender(parsed, context, senders or _from_of(parsed))
+
+
+def _from_of(parsed: ParsedEmail) -> tuple[str, ...]:
+    return (parsed.from_email,) if parsed.from_email else ()
+
+
+def _check_delivery(parsed: ParsedEmail, context: ValidationContext) -> Rejection | None:
+    """Can this mail be taken at all: its size, its form, its channel, a loop."""
     skip = context.skip_checks
     recipient = context.envelope_recipient or "(no recipient)"
     if context.size > context.max_size:
@@ -73,21 +85,25 @@ def validate(
     if parsed.malformed:
         return Rejection("malformed", REASONS["malformed"].format(detail=parsed.malformed))
     if context.channel_status is None:
-        return Rejection(
-            "unknown_recipient", REASONS["unknown_recipient"].format(recipient=recipient)
-        )
+        sentence = REASONS["unknown_recipient"].format(recipient=recipient)
+        return Rejection("unknown_recipient", sentence)
     if context.channel_status == "disconnected" and "channel_disconnected" not in skip:
         sentence = REASONS["channel_disconnected"].format(recipient=recipient)
         return Rejection("channel_disconnected", sentence)
-    loop = None if context.is_test_email or "loop" in skip else loop_reason(parsed, context)
+    loop = "" if context.is_test_email or "loop" in skip else loop_reason(parsed, context)
     if loop:
         return Rejection("loop", REASONS["loop"].format(detail=loop))
     draft = context.channel_status == "draft" and not context.is_expected_in_draft
     if draft and "channel_draft" not in skip:
         return Rejection("channel_draft", REASONS["channel_draft"].format(recipient=recipient))
-    if context.is_test_email:
-        return None  # our own mail, recognised by its signed Message-ID
-    senders = senders or ((parsed.from_email,) if parsed.from_email else ())
+    return None
+
+
+def _check_sender(
+    parsed: ParsedEmail, context: ValidationContext, senders: tuple[str, ...]
+) -> Rejection | None:
+    """Do we take mail from this sender: blocked list, the ESP's spam verdict, DMARC."""
+    skip = context.skip_checks
     for sender in () if context.is_expected_in_draft else senders:
         rule = blocked_rule(sender, context.blocked)
         if rule and "blocked_sender" not in skip:
