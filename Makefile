@@ -6,7 +6,7 @@ PORT ?= 8000
 SMTP_PORT ?= 2525
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test worker lint migrate seed bench bench-ui clean
+.PHONY: install run test worker lint migrate seed bench bench-ui drill clean
 
 install: $(STAMP) node_modules/.package-lock.json
 
@@ -39,6 +39,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/mypy .
 	$(BIN)/lint-imports
+
+# The fault drills against a private PostgreSQL and Redis: one JSON line per drill.
+drill: install
+	$(BIN)/python scripts/drill.py
 
 bench: install
 	$(BIN)/python benchmarks/bench_inbound.py

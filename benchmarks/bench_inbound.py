@@ -7,8 +7,9 @@ created again each run) and Redis (REDIS_URL, a private queue that no other work
 3. webhook at 100 requests/s: the corpus posted again at a steady 100/s, latency per request;
 4. pipeline: one Celery worker process (4 threads; BENCH_WORKER_POOL=solo for one at a time)
    works through everything the webhooks queued;
-5. large posts: a 35 MB Postmark payload (BENCH_LARGE_POST_MB) posted 3 times, time to answer
-   (SNS gives up after 15 s; we aim for under 5 s: docs/reliability.md, "Answering within the ESP's timeout"). Not processed.
+5. large posts: a 35 MB Postmark payload (BENCH_LARGE_POST_MB) posted 3 times, time to answer (SNS
+   gives up after 15 s; we aim for under 5 s: docs/reliability.md, "Answering within the ESP's
+   timeout"). Not processed.
 The last line printed is one JSON object with the figures.
 """
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+import unicodedata
 
 LOCAL_PART_MIN = 3
 LOCAL_PART_MAX = 40
@@ -55,12 +56,49 @@ def local_part_problem(local_part: str) -> str | None:
     return None
 
 
+SUGGESTION_SLUG_MAX = 24
+SUFFIX_LENGTH = 4
+# A name that already says what the team does reads well as it is: "acme-sales-7f3k", not
+# "acme-sales-support-7f3k"; a bare company name gets "-support" ("acme-support-7f3k").
+_TEAM_WORDS = frozenset(
+    {"support", "help", "helpdesk", "service", "care", "team", "sales", "billing", "contact"}
+)
+
+
+def _slug(company_name: str) -> str:
+    """The name in lower-case ASCII words joined by hyphens, cut at a word end ("Café Zürich
+    Holdings" -> "cafe-zurich-holdings")."""
+    ascii_name = unicodedata.normalize("NFKD", company_name or "").encode("ascii", "ignore")
+    words = re.findall(r"[a-z0-9]+", ascii_name.decode().lower())
+    slug = ""
+    for word in words:
+        longer = f"{slug}-{word}" if slug else word
+        if len(longer) > SUGGESTION_SLUG_MAX:
+            return slug or longer[:SUGGESTION_SLUG_MAX]
+        slug = longer
+    return slug
+
+
+def _stem(company_name: str) -> str:
+    slug = _slug(company_name)
+    if not slug:
+        return "team-support"
+    return slug if slug.rpartition("-")[2] in _TEAM_WORDS else f"{slug}-support"
+
+
 def suggest_local_part(company_name: str, *, suffix: str | None = None) -> str:
-    """A readable, hard-to-guess default: the company as a slug, '-support-' and 4 random chars."""
-    slug = re.sub(r"[^a-z0-9]+", "-", (company_name or "").lower()).strip("-")[:20].strip("-")
+    """A readable, hard-to-guess default derived from the channel's company name: its words,
+    "-support" unless they name a team already, and 4 random characters ("acme-sales-7f3k")."""
     alphabet = string.ascii_lowercase + string.digits
-    suffix = suffix or "".join(secrets.choice(alphabet) for _ in range(4))
-    return f"{slug or 'team'}-support-{suffix}"
+    suffix = suffix or "".join(secrets.choice(alphabet) for _ in range(SUFFIX_LENGTH))
+    return f"{_stem(company_name)}-{suffix}"
+
+
+def is_suggested_local_part(local_part: str, company_name: str) -> bool:
+    """True if `local_part` is what `suggest_local_part` makes of this name (not one the admin
+    chose): such an address may follow a renamed draft."""
+    stem, _, suffix = local_part.rpartition("-")
+    return len(suffix) == SUFFIX_LENGTH and stem == _stem(company_name)
 
 
 def address_domain(address: str) -> str:

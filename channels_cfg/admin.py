@@ -37,8 +37,14 @@ class FromAddressVerificationAdmin(admin.ModelAdmin):
 
 @admin.register(SendingDomain)
 class SendingDomainAdmin(admin.ModelAdmin):
-    list_display = ["domain", "workspace", "verified"]
+    list_display = ["domain", "workspace", "verified", "last_checked_at"]
     list_filter = ["verified"]
+    # The private key is never shown (it is encrypted anyway); the rest is made and checked by
+    # Settings > Sending domains, not typed here.
+    exclude = ["dkim_private_key"]
+    readonly_fields = [
+        "dkim_selector", "dkim_public_key", "verified_at", "last_checked_at", "last_check_result",
+    ]  # fmt: skip
 
 
 @admin.register(ForwardingConfirmation)

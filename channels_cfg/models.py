@@ -196,13 +196,31 @@ class FromAddressVerification(models.Model):
 
 
 class SendingDomain(models.Model):
+    """A domain the workspace sends from: its DKIM key, and what the last DNS check found.
+
+    `verified` means the DKIM and SPF records were found as we asked on the last check: custom
+    from addresses on the domain need no verification mail, and replies from it are signed.
+    """
+
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="sending_domains"
     )
     domain = models.CharField(max_length=253)
     verified = models.BooleanField(default=False)
+    dkim_selector = models.CharField(max_length=63, blank=True)
+    # Encrypted with a key derived from SECRET_KEY (channels_cfg/dkim.py): a database dump alone
+    # does not give away the key, at the price that rotating SECRET_KEY needs the old one kept in
+    # SECRET_KEY_FALLBACKS. Never rendered anywhere (the admin excludes it).
+    dkim_private_key = models.TextField(blank=True)
+    # Base64 DER of the public key: the `p=` of the DKIM TXT record.
+    dkim_public_key = models.TextField(blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    # {"dkim": {"state": "ok" | "missing" | "wrong" | "error", "found": [...]}, "spf": ..., ...}
+    last_check_result = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        ordering = ["domain"]
         constraints = [
             models.UniqueConstraint(
                 Lower("domain"), "workspace", name="sending_domain_unique_per_workspace"
@@ -251,3 +269,26 @@ class ForwardingConfirmation(models.Model):
         """The link's host, shown beside it: only Gmail's sender is known for sure, so the admin
         sees where the link goes before opening it."""
         return urlsplit(self.confirm_url).hostname or ""
+
+
+def signature_image_upload_to(instance: SignatureImage, filename: str) -> str:
+    # The stored name never comes from the uploader: a random name keeps paths unguessable.
+    import uuid
+
+    return f"signature-images/{instance.channel.workspace_id}/{uuid.uuid4().hex}"
+
+
+class SignatureImage(models.Model):
+    """An image of a channel's signature (a logo): shown to agents from our URL, sent to contacts
+    as an inline part of each reply (a `cid:` image), so their mail client loads nothing remote."""
+
+    channel = models.ForeignKey(
+        EmailChannel, on_delete=models.CASCADE, related_name="signature_images"
+    )
+    file = models.FileField(upload_to=signature_image_upload_to, max_length=255)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"signature image {self.pk} ({self.content_type}, {self.size} bytes)"

@@ -18,6 +18,9 @@ class Provider:
     # What the provider sends to the forwarding address before forwarding starts, if anything.
     confirmation: str
     notes: tuple[str, ...] = ()
+    # Whether the wizard waits for that confirmation: a provider that sends none would leave
+    # "Waiting for a confirmation..." spinning forever.
+    sends_confirmation: bool = True
 
     def steps_for(self, *, address: str, team_address: str = "") -> list[str]:
         mailbox = team_address or "your team mailbox"
@@ -74,6 +77,7 @@ PROVIDERS: tuple[Provider, ...] = (
             "Tick Keep a copy of forwarded messages, then Save.",
         ),
         confirmation="Outlook.com does not send a confirmation code.",
+        sends_confirmation=False,
     ),
     Provider(
         slug="microsoft365",
@@ -92,6 +96,7 @@ PROVIDERS: tuple[Provider, ...] = (
             "on Enable forwarding, enter {address} and Save.",
         ),
         confirmation="Microsoft 365 does not send a confirmation code.",
+        sends_confirmation=False,
     ),
     Provider(
         slug="yahoo",
@@ -118,6 +123,7 @@ PROVIDERS: tuple[Provider, ...] = (
             "Click Done.",
         ),
         confirmation="iCloud does not send a confirmation code.",
+        sends_confirmation=False,
     ),
     Provider(
         slug="zoho",
@@ -145,6 +151,7 @@ PROVIDERS: tuple[Provider, ...] = (
             "My email addresses (that skips Fastmail's spam filter).",
         ),
         confirmation="Fastmail does not send a confirmation code.",
+        sends_confirmation=False,
     ),
     Provider(
         slug="other",

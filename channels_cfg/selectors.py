@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
+from channels_cfg import dkim
 from channels_cfg.addresses import address_domain
+from channels_cfg.dkim import DkimSigner
 from channels_cfg.models import (
     EmailChannel,
     ForwardingAddress,
@@ -15,6 +19,8 @@ from channels_cfg.models import (
     SendingDomain,
 )
 from helpdesk.models import Workspace
+
+logger = logging.getLogger(__name__)
 
 # Mail within this long after a confirmation may be the confirmation itself (or its retries).
 PENDING_GRACE = timedelta(minutes=5)
@@ -46,6 +52,42 @@ def is_sending_domain_verified(*, workspace: Workspace, address: str) -> bool:
     ).exists()
 
 
+def sending_domain_list(workspace: Workspace) -> QuerySet[SendingDomain]:
+    return SendingDomain.objects.filter(workspace=workspace).order_by("domain", "id")
+
+
+def dkim_signer_get(*, workspace_id: int, address: str) -> DkimSigner | None:
+    """The key replies from `address` are DKIM-signed with: its verified sending domain's, or
+    None (an unverified or unknown domain, or a key no SECRET_KEY opens: sent unsigned)."""
+    if "@" not in address:
+        return None
+    domain = SendingDomain.objects.filter(
+        workspace_id=workspace_id, domain__iexact=address_domain(address), verified=True
+    ).first()
+    if domain is None or not domain.dkim_private_key:
+        return None
+    try:
+        private_pem = dkim.decrypt_private_key(domain.dkim_private_key)
+    except ValueError as error:
+        logger.error("sending domain %s: cannot sign: %s", domain.pk, error)
+        return None
+    return dkim.DkimSigner(
+        domain=domain.domain, selector=domain.dkim_selector, private_pem=private_pem
+    )
+
+
+def channels_on_sending_domain(sending_domain: SendingDomain) -> list[EmailChannel]:
+    """The workspace's channels whose custom from address is on the domain."""
+    return [
+        channel
+        for channel in EmailChannel.objects.filter(
+            workspace_id=sending_domain.workspace_id,
+            from_address_mode=EmailChannel.FromAddressMode.CUSTOM,
+            custom_from_address__iendswith="@" + sending_domain.domain,
+        ).order_by("name", "id")
+    ]
+
+
 def is_from_address_verified(channel: EmailChannel) -> bool:
     """May replies go out from the channel's from address?"""
     if channel.from_address_mode != EmailChannel.FromAddressMode.CUSTOM:
@@ -72,6 +114,41 @@ def verification_pending_get(
         )
         .order_by("-sent_at")
         .first()
+    )
+
+
+@dataclass(frozen=True)
+class RecentVerifications:
+    """Verification mails sent lately, as the rate limits count them (services/verification)."""
+
+    channel_last_hour: int
+    channel_latest: datetime | None
+    workspace_last_hour: int
+    # The recipient's, from every workspace: the address is whom a flood would hurt.
+    address_last_hour: int
+    address_last_day: int
+    address_latest: datetime | None
+
+
+def verifications_recent(
+    *, channel: EmailChannel, address: str, now: datetime
+) -> RecentVerifications:
+    """How many verification mails went lately from the channel, its workspace and to `address`."""
+    hour, day = now - timedelta(hours=1), now - timedelta(days=1)
+    of_channel = FromAddressVerification.objects.filter(channel=channel, sent_at__gt=hour)
+    to_address = FromAddressVerification.objects.filter(address__iexact=address, sent_at__gt=day)
+    address_counts = to_address.aggregate(
+        day=Count("pk"), hour=Count("pk", filter=Q(sent_at__gt=hour)), latest=Max("sent_at")
+    )
+    return RecentVerifications(
+        channel_last_hour=of_channel.count(),
+        channel_latest=of_channel.aggregate(latest=Max("sent_at"))["latest"],
+        workspace_last_hour=FromAddressVerification.objects.filter(
+            channel__workspace_id=channel.workspace_id, sent_at__gt=hour
+        ).count(),
+        address_last_hour=address_counts["hour"],
+        address_last_day=address_counts["day"],
+        address_latest=address_counts["latest"],
     )
 
 

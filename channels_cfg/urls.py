@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from channels_cfg.views import channels, verification, wizard
+from channels_cfg.views import channels, sending_domains, signature_images, verification, wizard
 
 app_name = "channels_cfg"
 
@@ -11,6 +11,24 @@ EDITING = {"editing": True}
 urlpatterns = [
     path("", channels.settings_index, name="settings"),
     path("channels/", channels.channel_list, name="channel_list"),
+    # Settings > Sending domains.
+    path("sending-domains/", sending_domains.sending_domain_list, name="sending_domains"),
+    path("sending-domains/add/", sending_domains.sending_domain_add, name="sending_domain_add"),
+    path(
+        "sending-domains/<int:pk>/",
+        sending_domains.sending_domain_detail,
+        name="sending_domain",
+    ),
+    path(
+        "sending-domains/<int:pk>/verify/",
+        sending_domains.sending_domain_verify,
+        name="sending_domain_verify",
+    ),
+    path(
+        "sending-domains/<int:pk>/remove/",
+        sending_domains.sending_domain_remove,
+        name="sending_domain_remove",
+    ),
     # The connect wizard: a draft's four steps, each with its own actions.
     path("channels/connect/", wizard.connect_start, name="connect"),
     path("channels/connect/<int:pk>/from/", wizard.from_step, name="connect_from"),
@@ -23,6 +41,11 @@ urlpatterns = [
         "channels/connect/<int:pk>/from/send-verification/",
         verification.from_send_verification,
         name="connect_from_send_verification",
+    ),
+    path(
+        "channels/connect/<int:pk>/from/signature-image/",
+        signature_images.signature_image_upload,
+        name="connect_from_signature_image",
     ),
     path("channels/connect/<int:pk>/preview/", wizard.from_preview, name="connect_preview"),
     path(
@@ -58,6 +81,7 @@ urlpatterns = [
         name="connect_confirmation",
     ),
     path("channels/connect/<int:pk>/finish/", wizard.connect_finish, name="connect_finish"),
+    path("channels/connect/<int:pk>/discard/", wizard.connect_discard, name="connect_discard"),
     # A connected channel's edit pages: the wizard's first two steps.
     path("channels/<int:pk>/edit/", wizard.from_step, EDITING, name="edit"),
     path("channels/<int:pk>/edit/verify/", verification.from_verify, EDITING, name="edit_verify"),
@@ -66,6 +90,12 @@ urlpatterns = [
         verification.from_send_verification,
         EDITING,
         name="edit_send_verification",
+    ),
+    path(
+        "channels/<int:pk>/edit/signature-image/",
+        signature_images.signature_image_upload,
+        EDITING,
+        name="edit_signature_image",
     ),
     path(
         "channels/<int:pk>/edit/assignment/",
@@ -99,5 +129,11 @@ urlpatterns = [
         "channels/verify-from-address/<str:token>/",
         verification.verify_from_address,
         name="verify_from_address",
+    ),
+    # A signature's image, as the editor, previews and the composer show it to agents.
+    path(
+        "signature-images/<int:image_id>/",
+        signature_images.signature_image,
+        name="signature_image",
     ),
 ]

@@ -26,9 +26,9 @@ def write_bytes_column(
     """Write one bytes column of one row as a binary parameter (PostgreSQL only).
 
     Django's psycopg backend binds parameters on the client: a bytea value is escaped to hex and
-    spliced into the SQL text, so a 41 MB message briefly costs about 200 MB more in the web
-    process (docs/reliability.md, "Memory for large mail"). A server-binding cursor sends the bytes as they are, in binary
-    format, on the same connection and so inside the caller's transaction.
+    spliced into the SQL text, so a 41 MB message briefly costs about 200 MB more in the web process
+    (docs/reliability.md, "Memory for large mail"). A server-binding cursor sends the bytes as they
+    are, in binary format, on the same connection and so inside the caller's transaction.
     """
     from psycopg import Cursor, sql
 

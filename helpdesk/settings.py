@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -34,6 +35,9 @@ if not SECRET_KEY:
     SECRET_KEY = _DEVELOPMENT_SECRET_KEY
 elif SECRET_KEY == _DEVELOPMENT_SECRET_KEY and not DEBUG:
     raise ImproperlyConfigured("The development SECRET_KEY may only be used with DEBUG=true.")
+# Former keys, while rotating: sessions and signed links made with them, and the sending domains'
+# encrypted DKIM keys (channels_cfg/dkim.py), stay valid.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else []
@@ -50,6 +54,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "anymail",
+    # Login throttling (helpdesk/login_throttle.py) and the Content-Security-Policy header.
+    "axes",
+    "csp",
     "helpdesk",
     "channels_cfg",
     "inbox",
@@ -57,14 +64,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files with DEBUG=false too, compressed and cached for a year under hashed names.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "helpdesk.middleware.LoginRequiredMiddleware",
+    # Last: turns a locked-out login into the login page saying so (helpdesk/login_throttle.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -115,11 +127,13 @@ else:
 # Celery. Without REDIS_URL every task runs in-process (task_always_eager), so a laptop needs
 # nothing but Python. With Redis: acks_late so a crashed worker's task is redelivered, time
 # limits well under the broker's visibility timeout so a slow task is never delivered twice
-# (docs/reliability.md, "Faults: database, broker, worker"), and bounded publish retries so a down broker fails fast; the
+# (docs/reliability.md, "Faults: database, broker, worker"), and bounded publish retries so a down
+# broker fails fast; the
 # inbound sweeper requeues whatever was stored but not queued.
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_VISIBILITY_TIMEOUT = 2 * 60 * 60
+# Keep it well above the task time limit; only drills shorten it (to see a redelivery soon).
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 60 * 60)
 CELERY_CONFIG = {
     "broker_url": REDIS_URL or "memory://",
     "task_always_eager": not REDIS_URL,
@@ -131,6 +145,8 @@ CELERY_CONFIG = {
     "task_soft_time_limit": CELERY_TASK_SOFT_TIME_LIMIT,
     "worker_prefetch_multiplier": 1,
     "broker_connection_retry_on_startup": True,
+    # A worker waits out a broker outage of any length instead of exiting after 100 attempts.
+    "broker_connection_max_retries": None,
     "broker_transport_options": {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT},
     "task_publish_retry": True,
     "task_publish_retry_policy": {
@@ -158,18 +174,48 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Logins are throttled by django-axes per username and client address together, counted in the
+# database (shared by every web process, on SQLite and PostgreSQL alike); a success resets the
+# count, the lock lifts after LOGIN_LOCKOUT_MINUTES (0: only an operator unlocks it) or earlier
+# in the Django admin or with `manage.py axes_reset_username` (docs/reliability.md, "Guessing
+# passwords").
+AUTHENTICATION_BACKENDS = [
+    "helpdesk.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+# Behind a proxy, the header it sets (and overwrites) with the client's address, e.g. X-Real-IP.
+LOGIN_CLIENT_IP_HEADER = env_str("LOGIN_CLIENT_IP_HEADER", "")
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES) if LOGIN_LOCKOUT_MINUTES else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_CLIENT_IP_CALLABLE = "helpdesk.login_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "helpdesk.login_throttle.lockout_response"
+AXES_VERBOSE = False
 
 # --- Hosted inbox domains --------------------------------------------------------------------
 HOSTED_INBOX_DOMAIN = env_str("HOSTED_INBOX_DOMAIN", "inbox.localhost").lower()
 HOSTED_INBOX_FREE_DOMAIN = env_str("HOSTED_INBOX_FREE_DOMAIN", "free.inbox.localhost").lower()
 # The public origin of this install, used in links we mail out (verification links, owner-away mail).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, it is where `make run` serves: 127.0.0.1 on PORT.
+SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_str('PORT', '8000')}").rstrip("/")
 
 # --- Email: outbound -------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "sent-mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"helpdesk@{HOSTED_INBOX_DOMAIN}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Sending domains (Settings > Sending domains) -------------------------------------------
+# The SPF include that authorises our sending host for a customer's domain (the ESP's, e.g.
+# `mailgun.org` or `amazonses.com`, in production).
+SENDING_SPF_INCLUDE = env_str("SENDING_SPF_INCLUDE", f"spf.{HOSTED_INBOX_DOMAIN}").lower()
+# Nameservers Verify asks ("ip" or "ip:port", comma separated); empty: the system's resolvers.
+DNS_RESOLVER_NAMESERVERS = env_list("DNS_RESOLVER_NAMESERVERS", [])
+DNS_RESOLVER_TIMEOUT_SECONDS = env_float("DNS_RESOLVER_TIMEOUT_SECONDS", 3.0)
 
 # --- anymail: inbound webhooks and ESP sending -----------------------------------------------
 # ANYMAIL_WEBHOOK_SECRET is "user:password" (or several, comma separated, to rotate).
@@ -186,7 +232,8 @@ if _webhook_secrets:
 _mailgun_signing_key = env_str("MAILGUN_WEBHOOK_SIGNING_KEY")
 if _mailgun_signing_key:
     ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = _mailgun_signing_key
-# anymail would confirm any SNS subscription that passes basic auth (docs/reliability.md, "SNS subscriptions").
+# anymail would confirm any SNS subscription that passes basic auth (docs/reliability.md, "SNS
+# subscriptions").
 ANYMAIL.setdefault("AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS", False)
 # SNS topics whose notifications we accept (docs/reliability.md, "Amazon SES and SNS signatures").
 AMAZON_SES_ALLOWED_TOPIC_ARNS = env_list("AMAZON_SES_ALLOWED_TOPIC_ARNS", [])
@@ -200,9 +247,24 @@ DEFAULT_SPAM_THRESHOLD = env_float("DEFAULT_SPAM_THRESHOLD", 5.0)
 # Per-ESP client networks allowed to post inbound webhooks (inbox.webhooks.allowlist).
 INBOUND_ALLOWED_NETWORKS = env_allowed_networks()
 INBOUND_CLIENT_IP_HEADER = env_str("INBOUND_CLIENT_IP_HEADER", "")
+# The ESPs (anymail's names: mailgun, postmark, amazon_ses, ...) whose inbound routes answer;
+# every other one is a 404 (docs/reliability.md, "One secret per ESP, and only the ESPs we use").
+# "*" (all) in development and tests; production must name them.
+INBOUND_ESPS = [esp.lower() for esp in env_list("INBOUND_ESPS", ["*"] if DEBUG or TESTING else [])]
+if not (DEBUG or TESTING) and not INBOUND_ESPS and "WEBHOOK_SECRET" in ANYMAIL:
+    raise ImproperlyConfigured(
+        "INBOUND_ESPS is not set: name the ESPs whose inbound webhooks you use (for example "
+        "INBOUND_ESPS=mailgun); the others answer 404."
+    )
 # The image proxy never fetches from private, loopback or link-local addresses (SSRF); tests
 # that serve images on 127.0.0.1 turn this on.
 IMAGE_PROXY_ALLOW_PRIVATE_NETWORKS = False
+# One image fetch as a whole (every redirect, header and body byte), its size, and how many one
+# viewer may have in flight at once (over that: 429) (docs/reliability.md, "Remote images and
+# tracking pixels").
+IMAGE_PROXY_DEADLINE_SECONDS = env_float("IMAGE_PROXY_DEADLINE_SECONDS", 10.0)
+IMAGE_PROXY_MAX_BYTES = env_int("IMAGE_PROXY_MAX_BYTES", 5 * 1024 * 1024)
+IMAGE_PROXY_MAX_CONCURRENT = env_int("IMAGE_PROXY_MAX_CONCURRENT", 8)
 
 # --- Files -----------------------------------------------------------------------------------
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
@@ -213,6 +275,22 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
+# In production WhiteNoise serves what `collectstatic` wrote: compressed copies and hashed names
+# (`app.3f1c2e.css`, cached for a year, a new name on every change). Development and tests use
+# the plain storage, which needs no collectstatic (runserver and the test server use the finders).
+STATICFILES_PRODUCTION = not (DEBUG or TESTING)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATICFILES_PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+if not STATICFILES_PRODUCTION:
+    # WhiteNoise warns at start-up about a missing STATIC_ROOT; in production that warning is
+    # wanted (collectstatic was not run), here nothing is collected.
+    Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 # --- Security headers ------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -225,6 +303,26 @@ if env_bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Every page's Content-Security-Policy (django-csp): our own scripts and stylesheets only, no
+# inline script, style or eval (htmx is told so in base.html). Responses that set their own
+# policy keep it (the image proxy, attachments); the thread page adds what its message frames
+# need, since a srcdoc frame inherits this policy (inbox/rendering.py, docs/reliability.md,
+# "Scripts on our own pages").
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -235,12 +333,19 @@ USE_TZ = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_addresses": {"()": "helpdesk.redaction.RedactAddressesFilter"}},
+    "filters": {
+        "redact_addresses": {"()": "helpdesk.redaction.RedactAddressesFilter"},
+        # A 403 we chose is one line with its reason, not a traceback (helpdesk/forbidden_logging.py).
+        "expected_refusals_one_line": {"()": "helpdesk.forbidden_logging.ExpectedRefusalsOneLine"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["redact_addresses"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["expected_refusals_one_line"]},
+    },
 }
 
 # --- Intake: webhooks, ledger, sweeper -------------------------------------------------------
@@ -251,7 +356,8 @@ INBOUND_REQUEUE_AFTER_SECONDS = env_int("INBOUND_REQUEUE_AFTER_SECONDS", 120)
 INBOUND_SWEEP_INTERVAL_SECONDS = env_int("INBOUND_SWEEP_INTERVAL_SECONDS", 60)
 # ESPs (anymail names in lower case with "_": mailgun, postmark, sendgrid, ...) whose spam
 # headers we trust because that ESP's own filter adds them; a sender can forge them anywhere
-# else (docs/reliability.md, "Forged spam verdicts"). Amazon SES's JSON verdict is always the ESP's own.
+# else (docs/reliability.md, "Forged spam verdicts"). Amazon SES's JSON verdict is always the ESP's
+# own.
 INBOUND_SPAM_HEADERS_TRUSTED_ESPS = env_list("INBOUND_SPAM_HEADERS_TRUSTED_ESPS", [])
 _beat_schedule = CELERY_CONFIG["beat_schedule"]
 assert isinstance(_beat_schedule, dict)
@@ -278,6 +384,16 @@ INBOUND_TRUSTED_ARC_SEALERS = env_list(
 # --- The agents' inbox ------------------------------------------------------------------------
 # The most a reply's attachments may weigh together (the composer refuses more).
 INBOX_MAX_ATTACHMENTS_BYTES = env_int("INBOX_MAX_ATTACHMENTS_BYTES", 10 * 1024 * 1024)
+# Replies left "sending" this long with no task on them (the broker was down when they were
+# stored, or their on-commit hook was lost) are queued again by the outbound sweeper, which
+# beat runs every OUTBOUND_SWEEP_INTERVAL_SECONDS (docs/reliability.md, "Replies while the
+# broker is down").
+OUTBOUND_REQUEUE_AFTER_SECONDS = env_int("OUTBOUND_REQUEUE_AFTER_SECONDS", 60)
+OUTBOUND_SWEEP_INTERVAL_SECONDS = env_int("OUTBOUND_SWEEP_INTERVAL_SECONDS", 30)
+_beat_schedule["inbox-sweep-outbound"] = {
+    "task": "inbox.tasks.sweep_outbound",
+    "schedule": float(OUTBOUND_SWEEP_INTERVAL_SECONDS),
+}
 # --- end of the agents' inbox -----------------------------------------------------------------
 # Celery's Django fixup closes the database connection after every task unless this is set,
 # which costs a reconnect per inbound message; close only every 2 x this many tasks.

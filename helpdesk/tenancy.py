@@ -28,6 +28,7 @@ TENANT_PATHS: dict[str, str] = {
     "channels_cfg.ForwardingAddress": "channel__workspace",
     "channels_cfg.FromAddressVerification": "channel__workspace",
     "channels_cfg.ForwardingConfirmation": "channel__workspace",
+    "channels_cfg.SignatureImage": "channel__workspace",
     "helpdesk.Workspace": "pk",
 }
 

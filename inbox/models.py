@@ -137,6 +137,14 @@ class Thread(models.Model):
     assigned_team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="threads"
     )
+    # A forwarding-confirmation thread has no contact: it shows the provider's code and link.
+    forwarding_confirmation = models.ForeignKey(
+        "channels_cfg.ForwardingConfirmation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="threads",
+    )
     message_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     last_message_at = models.DateTimeField(db_index=True)
@@ -201,6 +209,9 @@ class Message(models.Model):
     # The mailbox or person that forwarded it to us, and how we decided who wrote it.
     forwarded_by = models.CharField(max_length=320, blank=True)
     attributed_via = models.CharField(max_length=32, blank=True)
+    # Which rule of the forward detector chose the sender ("From label", "first line of the
+    # block"...), shown in the attribution line; "" for mail attributed by its headers.
+    attribution_rule = models.CharField(max_length=100, blank=True)
     # Caveats shown beside the sender (address in the display name, DMARC fail, via a group...).
     sender_warnings = models.JSONField(default=list, blank=True)
     forwarder_note = models.TextField(blank=True)
@@ -242,6 +253,12 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["workspace", "message_id"], name="message_workspace_msgid"),
             models.Index(fields=["thread", "created_at", "id"], name="message_thread_order"),
+            # The outbound sweeper's scan: only replies still "sending", a handful at any time.
+            models.Index(
+                fields=["created_at"],
+                name="message_sending",
+                condition=models.Q(delivery_status="sending"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,16 +3,18 @@ templates, no queries (the thread page, its messages, a rejected mail's row)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from helpdesk.mail_providers import is_shared_mailbox_domain
 from helpdesk.models import Agent
 from inbox.inbound.parse import addresses
+from inbox.inbound.quoted import Split, split_html, split_text
 from inbox.inbound.validate import SKIPPABLE
-from inbox.mail_providers import is_shared_mailbox_domain
 from inbox.models import Attachment, InboundEmail, Message, Thread, Ticket
 from inbox.rendering import SANDBOX, RenderedBody, render_html_body
 from inbox.selectors.threads import ThreadPageData, max_attachment_bytes
@@ -27,6 +29,10 @@ ATTRIBUTION_LABELS = {
     "outlook_forward": "an Outlook forward",
     "apple_forward": "an Apple Mail forward",
     "thunderbird_forward": "a Thunderbird forward",
+    "yahoo_forward": "a Yahoo forward",
+    "quoted_forward": "the quoted message of a forward",
+    "html_forward": "a forward's HTML",
+    "forward_without_address": "a forward whose original sender gave no address",
     "rfc822": "a forwarded attachment",
     "google_groups": "a Google Groups message",
     "forwarder_setting": "the channel setting (attribute to the forwarder)",
@@ -61,6 +67,10 @@ class MessageView:
     warnings: list[str] = field(default_factory=list)
     show_images: bool = False
     sandbox: str = SANDBOX
+    # The quoted history and trailing signature of an incoming message, shown behind a
+    # "Show quoted text" toggle under what is new (`body` or `text`); None or "" when whole.
+    folded_body: RenderedBody | None = None
+    folded_text: str = ""
 
     @property
     def pk(self) -> int:
@@ -69,6 +79,11 @@ class MessageView:
     @property
     def is_sending(self) -> bool:
         return self.delivery_status == Message.DeliveryStatus.SENDING
+
+    @property
+    def is_queued(self) -> bool:
+        """Stored but not yet queued (the broker is down): it goes out once it is back."""
+        return outbound.is_waiting_for_broker(self.message)
 
     @property
     def can_retry(self) -> bool:
@@ -95,6 +110,10 @@ def attribution_line(message: Message) -> str:
     line = f"forwarded by {message.forwarded_by}" if message.forwarded_by else ""
     if not via:
         return line
+    if message.attribution_rule:
+        # Which rule of the forward detector chose the sender: unknown labels are decided by
+        # position and content, and the agent should see that.
+        via = f"{via} ({message.attribution_rule})"
     return f"{line}, attributed via {via}" if line else f"attributed via {via}"
 
 
@@ -109,28 +128,36 @@ def present_attachment(attachment: Attachment) -> AttachmentView:
 
 
 def present_message(
-    message: Message, *, show_images: bool = False, image_origin: str = ""
+    message: Message, *, show_images: bool = False, image_origin: str = "", viewer: str = ""
 ) -> MessageView:
-    """`image_origin` (ours, as the browser sees it) is where shown remote images load from."""
+    """`image_origin` (ours, as the browser sees it) is where shown remote images load from, in
+    links signed for `viewer` (inbox.image_proxy counts each viewer's fetches)."""
     kind, label = _kind(message)
     # Lists prefetched by the selector (to_attr), else the related managers.
     attachments = getattr(message, "attachment_list", None)
     if attachments is None:
         attachments = list(message.attachments.all())
-    body = (
-        render_html_body(
-            message.html,
+
+    def render(html: str) -> RenderedBody:
+        return render_html_body(
+            html,
             attachments=attachments,
             show_images=show_images and bool(image_origin),
             image_origin=image_origin,
+            viewer=viewer,
         )
-        if message.html.strip()
-        else None
-    )
+
+    html = _split(message, message.html, split_html) if message.html.strip() else None
+    body = render(html.new) if html is not None else None
+    folded_body = render(html.folded) if html is not None and html.folded else None
+    if body is not None and folded_body is not None and folded_body.has_remote_images:
+        body = replace(body, has_remote_images=True)  # one "Show images" for both frames
+    text = _split(message, message.text, split_text) if body is None else Split(message.text, "")
     status = message.delivery_status
     warnings = [str(warning) for warning in message.sender_warnings or []]
     if "@" in message.from_name and message.direction == Message.Direction.IN:
-        # "support@bank.com" <x@evil.example>: the name looks like an address (docs/reliability.md, "Display names that look like addresses").
+        # "support@bank.com" <x@evil.example>: the name looks like an address (docs/reliability.md,
+        # "Display names that look like addresses").
         warnings.append(
             f"The sender's name looks like an address; the mail came from {message.from_email}."
         )
@@ -151,14 +178,24 @@ def present_message(
         sender_email=message.from_email,
         attribution=attribution_line(message),
         body=body,
-        text=message.text,
+        text=text.new,
         attachments=[present_attachment(a) for a in attachments if not a.is_inline or not body],
         delivery_status=status,
         delivery_error=error,
         bounces=bounces,
         warnings=warnings,
         show_images=show_images,
+        folded_body=folded_body,
+        folded_text=text.folded,
     )
+
+
+def _split(message: Message, body: str, split: Callable[[str], Split]) -> Split:
+    """What is new in an incoming message and its quoted history (inbox.inbound.quoted): only
+    for display, the stored body is never changed. Our replies and bounces show whole."""
+    if message.direction != Message.Direction.IN or message.is_bounce:
+        return Split(body, "")
+    return split(body)
 
 
 @dataclass(frozen=True)
@@ -193,6 +230,11 @@ def blockable_domain(thread: Thread) -> str:
     return "" if not domain or is_shared_mailbox_domain(domain) else domain
 
 
+def image_viewer(agent: Agent) -> str:
+    """Whom the image proxy counts a shown image's fetch against."""
+    return f"agent:{agent.pk}"
+
+
 def present_thread_page(
     page: ThreadPageData, *, agent: Agent, shown_images: str = "", image_origin: str = ""
 ) -> dict[str, Any]:
@@ -204,6 +246,7 @@ def present_thread_page(
             message,
             show_images=shown_images in {"all", str(message.pk)},
             image_origin=image_origin,
+            viewer=image_viewer(agent),
         )
         for message in page.messages
     ]

@@ -15,7 +15,7 @@ from inbox.services.intake import (
     inbound_email_mark_processing,
     inbound_email_requeue_stale,
 )
-from inbox.services.outbound import message_send
+from inbox.services.outbound import message_send, reply_requeue_unsent
 
 
 def retry_countdown(retries: int) -> int:
@@ -44,6 +44,12 @@ def process_inbound(self: Task, inbound_email_id: int) -> None:
 @shared_task
 def sweep_inbound() -> int:
     return inbound_email_requeue_stale(now=timezone.now())
+
+
+@shared_task
+def sweep_outbound() -> int:
+    """Queue replies whose send task was never published or was lost (the broker was down)."""
+    return reply_requeue_unsent(now=timezone.now())
 
 
 @shared_task

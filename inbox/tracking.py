@@ -1,10 +1,10 @@
 """ESP delivery events (anymail's tracking webhooks) about our replies.
 
-A reply the ESP accepted can still bounce or be refused later; the ESP then posts a tracking
-event (docs/reliability.md, "Replies that bounce later"). We tag every reply with its Message's primary key in anymail
-metadata, which the ESPs echo back, and fall back to our signed Message-ID (Mailgun's message
-id is the Message-ID header we set). Only the webhooks' basic auth and signatures stand between
-a stranger and these events, the same as for inbound mail.
+A reply the ESP accepted can still bounce or be refused later; the ESP then posts a tracking event
+(docs/reliability.md, "Replies that bounce later"). We tag every reply with its Message's primary
+key in anymail metadata, which the ESPs echo back, and fall back to our signed Message-ID (Mailgun's
+message id is the Message-ID header we set). Only the webhooks' basic auth and signatures stand
+between a stranger and these events, the same as for inbound mail.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PORT=${PORT:-8000}
 export DEBUG=${DEBUG:-true}
+# Links in the mail we send (verification, away notices) point at this server.
+export SITE_URL="${SITE_URL:-http://127.0.0.1:${PORT}}"
 
 $BIN/python manage.py migrate --no-input
 $BIN/python manage.py seed_demo

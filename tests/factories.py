@@ -6,7 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from channels_cfg.models import EmailChannel, ForwardingAddress
+from channels_cfg.models import EmailChannel, ForwardingAddress, ForwardingConfirmation
 from helpdesk.models import Agent, Team, Workspace
 from inbox.models import BlockedSender, Contact, InboundEmail, Message, Thread, Ticket
 
@@ -76,6 +76,18 @@ class ForwardingAddressFactory(factory.django.DjangoModelFactory):
     locked_at = factory.LazyFunction(timezone.now)
 
 
+class ForwardingConfirmationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ForwardingConfirmation
+
+    channel = factory.SubFactory(EmailChannelFactory)
+    provider = ForwardingConfirmation.Provider.GMAIL
+    requested_by = "owner@gmail.example"
+    code = factory.Sequence(lambda n: f"{100000000 + n}")
+    confirm_url = factory.Sequence(lambda n: f"https://mail-settings.google.com/mail/vf-{n}")
+    received_at = factory.LazyFunction(timezone.now)
+
+
 class ContactFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Contact
@@ -94,6 +106,26 @@ class ThreadFactory(factory.django.DjangoModelFactory):
     subject = factory.Sequence(lambda n: f"Question {n}")
     last_message_at = factory.LazyFunction(timezone.now)
 
+    class Params:
+        # A provider's forwarding confirmation: no contact, the code and link on the thread.
+        # `ThreadFactory(contact=None)` builds any other contact-less thread (a bounce).
+        confirmation = factory.Trait(
+            contact=None,
+            kind=Thread.Kind.FORWARDING_CONFIRMATION,
+            channel=factory.SubFactory(
+                EmailChannelFactory, workspace=factory.SelfAttribute("..workspace")
+            ),
+            forwarding_confirmation=factory.SubFactory(
+                ForwardingConfirmationFactory, channel=factory.SelfAttribute("..channel")
+            ),
+            subject=factory.LazyAttribute(
+                lambda thread: (
+                    f"({thread.forwarding_confirmation.code}) Gmail Forwarding "
+                    "Confirmation - Receive Mail from owner@gmail.example"
+                )
+            ),
+        )
+
 
 class MessageFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -103,7 +135,13 @@ class MessageFactory(factory.django.DjangoModelFactory):
     workspace = factory.SelfAttribute("thread.workspace")
     direction = Message.Direction.IN
     message_id = factory.Sequence(lambda n: f"<message-{n}@example.org>")
-    from_email = factory.SelfAttribute("thread.contact.email")
+    from_email = factory.LazyAttribute(
+        lambda message: (
+            message.thread.contact.email
+            if message.thread.contact
+            else "forwarding-noreply@google.com"
+        )
+    )
     subject = factory.SelfAttribute("thread.subject")
     text = "Hello"
     created_at = factory.LazyFunction(timezone.now)

@@ -1,9 +1,14 @@
-"""Verifying a channel's custom from address: a single-use, expiring, signed link mailed to it,
-rate-limited per channel and per workspace."""
+"""Verifying a channel's custom from address: a single-use, expiring, signed link mailed to it.
+
+The mail goes to an address the admin typed, which may be anyone's, so it is limited per
+channel, per workspace and per recipient address (from every workspace), and says nothing an
+admin chose except a short, plain company name (docs/reliability.md, "Verification mails").
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -14,14 +19,24 @@ from django.db import transaction
 from django.urls import reverse
 
 from channels_cfg.models import EmailChannel, FromAddressVerification
+from channels_cfg.selectors import RecentVerifications, verifications_recent
 from helpdesk.mail_ids import LOOP_HEADER, loop_header_value
+from helpdesk.models import Workspace
 from helpdesk.refusals import Refused
 from helpdesk.system_mail import queue_system_email
 
 VERIFICATION_TTL = timedelta(hours=24)
 VERIFICATION_MIN_INTERVAL = timedelta(seconds=60)
 VERIFICATION_MAX_PER_HOUR = 5
-VERIFICATION_MAX_PER_WORKSPACE_HOUR = 20
+VERIFICATION_MAX_PER_WORKSPACE_HOUR = 10
+VERIFICATION_ADDRESS_MIN_INTERVAL = timedelta(minutes=1)
+VERIFICATION_MAX_PER_ADDRESS_HOUR = 3
+VERIFICATION_MAX_PER_ADDRESS_DAY = 6
+MAIL_COMPANY_NAME_MAX_LENGTH = 40
+# Letters (any script), digits, spaces and the punctuation of company names; no "@" or "/".
+_PLAIN_COMPANY_NAME = re.compile(r"[^\W_]+(?:[ &'.,()-]+[^\W_]*)*")
+# "evil.example", "www": a mail client would make it a link.
+_DOMAIN_LIKE = re.compile(r"[^\W_]\.[^\W_]|\bwww\b", re.IGNORECASE)
 _VERIFICATION_SALT = "channels_cfg.from-address-verification"
 
 
@@ -36,13 +51,20 @@ def _refused(message: str) -> Refused:
 def from_address_verification_send(
     *, channel: EmailChannel, now: datetime
 ) -> FromAddressVerification:
-    """Mail a single-use, expiring, signed link to the channel's custom from address."""
+    """Mail a single-use, expiring, signed link to the channel's custom from address.
+    Refused when the channel, its workspace or the address had too many lately."""
     address = channel.custom_from_address
     if channel.from_address_mode != EmailChannel.FromAddressMode.CUSTOM or not address:
         raise _refused("Enter the custom from address to verify first.")
     with transaction.atomic():
-        EmailChannel.objects.select_for_update().filter(pk=channel.pk).first()
-        _check_rate(channel, now=now)
+        # One send at a time per workspace, so that parallel requests from many drafts are
+        # counted one after another.
+        Workspace.objects.select_for_update().filter(pk=channel.workspace_id).first()
+        refusal = verification_refusal(
+            verifications_recent(channel=channel, address=address, now=now), now=now
+        )
+        if refusal:
+            raise _refused(refusal)
         token = secrets.token_urlsafe(32)
         verification = FromAddressVerification.objects.create(
             channel=channel,
@@ -60,30 +82,50 @@ def from_address_verification_send(
     return verification
 
 
-def _check_rate(channel: EmailChannel, *, now: datetime) -> None:
-    recent = FromAddressVerification.objects.filter(
-        channel=channel, sent_at__gt=now - timedelta(hours=1)
-    )
-    latest = recent.order_by("-sent_at").first()
-    if latest and latest.sent_at > now - VERIFICATION_MIN_INTERVAL:
-        raise _refused(
+def verification_refusal(recent: RecentVerifications, *, now: datetime) -> str | None:
+    """Why another verification mail may not go now, or None."""
+    if recent.channel_latest and recent.channel_latest > now - VERIFICATION_MIN_INTERVAL:
+        return (
             "A verification message was sent less than a minute ago. Wait a minute before "
             "sending another."
         )
-    workspace_recent = FromAddressVerification.objects.filter(
-        channel__workspace_id=channel.workspace_id, sent_at__gt=now - timedelta(hours=1)
-    )
-    # Per workspace too, so that starting new drafts cannot turn this into a mail cannon.
     if (
-        recent.count() >= VERIFICATION_MAX_PER_HOUR
-        or workspace_recent.count() >= VERIFICATION_MAX_PER_WORKSPACE_HOUR
+        (recent.address_latest and recent.address_latest > now - VERIFICATION_ADDRESS_MIN_INTERVAL)
+        or recent.address_last_hour >= VERIFICATION_MAX_PER_ADDRESS_HOUR
+        or recent.address_last_day >= VERIFICATION_MAX_PER_ADDRESS_DAY
     ):
-        raise _refused("Too many verification messages this hour. Try again later.")
+        return (
+            "Too many verification messages were sent to this address lately. Try again "
+            "later, or use the link in a message already sent."
+        )
+    if (
+        recent.channel_last_hour >= VERIFICATION_MAX_PER_HOUR
+        or recent.workspace_last_hour >= VERIFICATION_MAX_PER_WORKSPACE_HOUR
+    ):
+        return "Too many verification messages this hour. Try again later."
+    return None
+
+
+def mail_safe_company_name(company_name: str) -> str:
+    """The company name if it is short and plain enough to put in a mail to a stranger, else "".
+
+    Anything longer, or looking like a link or an address, is text an admin could use to make
+    our mail say what they like to someone else."""
+    name = " ".join(company_name.split())
+    if (
+        len(name) > MAIL_COMPANY_NAME_MAX_LENGTH
+        or not _PLAIN_COMPANY_NAME.fullmatch(name)
+        or _DOMAIN_LIKE.search(name)
+    ):
+        return ""
+    return name
 
 
 def _verification_message(*, channel: EmailChannel, address: str, link: str) -> EmailMessage:
+    company_name = mail_safe_company_name(channel.company_name)
+    who = f"the helpdesk of {company_name}" if company_name else "a helpdesk account"
     body = (
-        f"Someone asked to send {channel.company_name}'s helpdesk replies from {address}.\n\n"
+        f"Someone asked to send replies of {who} from {address}.\n\n"
         f"If that was you, confirm by opening this link (valid for 24 hours, once):\n{link}\n\n"
         "If you did not ask for this, ignore this message: nothing will be sent from your address."
     )

@@ -4,12 +4,18 @@ assignment, forwarding address, provider and team mailbox."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from channels_cfg import selectors
-from channels_cfg.addresses import local_part_problem, normalize_local_part, suggest_local_part
+from channels_cfg.addresses import (
+    is_suggested_local_part,
+    local_part_problem,
+    normalize_local_part,
+    suggest_local_part,
+)
 from channels_cfg.models import EmailChannel, ForwardingAddress, FromAddressVerification
 from channels_cfg.signature import sanitize_signature
 from helpdesk.models import Team, Workspace
@@ -17,20 +23,71 @@ from helpdesk.refusals import Refused
 
 
 def channel_draft_start(*, workspace: Workspace, created_by: User) -> EmailChannel:
-    """A new draft channel with a fresh, unique forwarding address."""
+    """A new draft channel with a fresh, unique forwarding address. Its company name is the
+    workspace's unless another channel uses that from name already (then none: the admin
+    names it, rather than meeting "already uses the from name" on the first Next)."""
+    taken = selectors.from_name_taken(
+        workspace_id=workspace.pk, company_name=workspace.company_name, exclude_channel_id=None
+    )
+    company_name = "" if taken else workspace.company_name
     with transaction.atomic():
         channel = EmailChannel.objects.create(
-            workspace=workspace, company_name=workspace.company_name, created_by=created_by
+            workspace=workspace, company_name=company_name, created_by=created_by
         )
-        for _ in range(10):
-            local_part = suggest_local_part(workspace.company_name)
-            address = f"{local_part}@{workspace.hosted_domain}"
-            if not ForwardingAddress.objects.filter(address=address).exists():
-                break
-        ForwardingAddress.objects.create(channel=channel, address=address)
+        local_part = _free_local_part(company_name, workspace.hosted_domain)
+        ForwardingAddress.objects.create(
+            channel=channel, address=f"{local_part}@{workspace.hosted_domain}"
+        )
         channel.default_from_username = local_part
         channel.save(update_fields=["default_from_username"])
         return channel
+
+
+def _free_local_part(company_name: str, domain: str) -> str:
+    """A suggested local part for the name whose address no channel has (random suffixes:
+    a few tries find one)."""
+    for _ in range(10):
+        local_part = suggest_local_part(company_name)
+        if not ForwardingAddress.objects.filter(address=f"{local_part}@{domain}").exists():
+            return local_part
+    return local_part  # the unique constraint refuses it in the unlikely case it is taken
+
+
+def _follow_company_name(channel: EmailChannel, *, previous_name: str) -> None:
+    """A draft's suggested forwarding address follows the name given in step 1 ("Acme Sales"
+    -> acme-sales-7f3k), as long as the admin did not choose it and no provider can know it
+    yet (no provider chosen, no confirmation received)."""
+    if channel.status != EmailChannel.Status.DRAFT or channel.provider:
+        return
+    if _same_stem(channel.company_name, previous_name):
+        return
+    forwarding = ForwardingAddress.objects.select_for_update().get(channel=channel)
+    local_part, _, domain = forwarding.address.partition("@")
+    if forwarding.is_locked or not is_suggested_local_part(local_part, previous_name):
+        return
+    if channel.forwarding_confirmations.exists():
+        return
+    forwarding.address = f"{_free_local_part(channel.company_name, domain)}@{domain}"
+    forwarding.save(update_fields=["address"])
+    if channel.default_from_username in ("", local_part):
+        channel.default_from_username = forwarding.address.partition("@")[0]
+        EmailChannel.objects.filter(pk=channel.pk).update(
+            default_from_username=channel.default_from_username
+        )
+    channel.forwarding_address = forwarding
+
+
+def _same_stem(name: str, other: str) -> bool:
+    return suggest_local_part(name, suffix="x") == suggest_local_part(other, suffix="x")
+
+
+def channel_draft_discard(*, channel: EmailChannel) -> None:
+    """Delete a draft with its forwarding address (and what hangs on it); refused once connected."""
+    with transaction.atomic():
+        locked = EmailChannel.objects.select_for_update().get(pk=channel.pk)
+        if locked.status != EmailChannel.Status.DRAFT:
+            raise Refused("Only a draft can be discarded; disconnect a connected channel instead.")
+        locked.delete()
 
 
 def channel_from_settings_update(
@@ -53,6 +110,7 @@ def channel_from_settings_update(
     # A channel named after its company follows a renamed company.
     if channel.name in ("", channel.company_name) and channel.status != EmailChannel.Status.DRAFT:
         channel.name = company_name.strip()
+    previous_name = channel.company_name
     channel.from_name_mode = from_name_mode
     channel.company_name = company_name.strip()
     channel.from_address_mode = from_address_mode
@@ -64,6 +122,9 @@ def channel_from_settings_update(
     except IntegrityError as error:
         message = selectors.FROM_NAME_TAKEN.format(company_name=channel.company_name)
         raise Refused(message, field="company_name") from error
+    # Another draft taking the same new address meanwhile: this one keeps its old address.
+    with suppress(IntegrityError), transaction.atomic():
+        _follow_company_name(channel, previous_name=previous_name)
     return channel
 
 

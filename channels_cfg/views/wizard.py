@@ -31,7 +31,7 @@ from channels_cfg.services import channels as channel_services
 from channels_cfg.services import wizard as wizard_services
 from channels_cfg.signature import TOKENS, render_signature, sanitize_signature, token_marker
 from channels_cfg.views.channels import get_channel_or_404
-from helpdesk.refusals import Refused
+from helpdesk.refusals import Refused, refusal_response
 from helpdesk.requests import AgentRequest
 from helpdesk.tenancy import admin_required
 
@@ -103,7 +103,10 @@ def _after_save(request: AgentRequest, channel: EmailChannel, *, next_step: str)
     if channel.status == EmailChannel.Status.DRAFT:
         return _go(request, step_url(channel, next_step))
     messages.success(request, "Channel settings saved.")
-    return _go(request, reverse("channels_cfg:channel_list"))
+    # The channel list is another page, not a step: htmx loads it whole (HX-Redirect) rather
+    # than swapping it into the wizard's container, which drew a second top bar.
+    url = reverse("channels_cfg:channel_list")
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 # --- Connect entry ---------------------------------------------------------------------------
@@ -118,7 +121,23 @@ def connect_start(request: AgentRequest) -> HttpResponse:
         )
         return redirect("channels_cfg:connect_from", channel.pk)
     drafts = selectors.channel_list_drafts(request.workspace)
-    return render(request, "channels_cfg/connect_start.html", {"drafts": drafts})
+    discard = request.GET.get("discard", "")
+    context = {"drafts": drafts, "confirm_discard": int(discard) if discard.isdigit() else None}
+    return render(request, "channels_cfg/connect_start.html", context)
+
+
+@admin_required
+@require_POST
+def connect_discard(request: AgentRequest, pk: int) -> HttpResponse:
+    """Discard a draft (its confirmation dialog asked first), back to the first screen."""
+    channel = get_channel_or_404(request, pk)
+    try:
+        wizard_services.channel_draft_discard(channel=channel)
+    except Refused as error:
+        return refusal_response(request, error, redirect_to=reverse("channels_cfg:connect"))
+    name = channel.company_name or "The draft"
+    messages.success(request, f"{name} was discarded, with its forwarding address.")
+    return redirect("channels_cfg:connect")
 
 
 # --- Step 1: from name, from address, signature ----------------------------------------------
@@ -168,8 +187,10 @@ def from_step_page(
     form: FromSettingsForm | None = None,
     notice: str = "",
     dialog: str = "",
+    image_error: str = "",
 ) -> HttpResponse:
-    """Step 1 as saved, or `form` as posted while it has errors."""
+    """Step 1 as saved, or `form` as posted while it has errors (`image_error`: why an image
+    upload without JavaScript was refused, shown next to its file field)."""
     if form is None or not form.errors:
         form = FromSettingsForm(initial=_from_initial(channel), channel=channel)
     data = {key: str(value) for key, value in (form.data or form.initial).items()}
@@ -183,6 +204,8 @@ def from_step_page(
         tokens=[(token_marker(name), label) for name, label in TOKENS.items()],
         verify_url=step_url(channel, "from", "verify"),
         send_verification_url=step_url(channel, "from", "send_verification"),
+        signature_image_url=step_url(channel, "from", "signature_image"),
+        image_error=image_error,
         from_address_verified=verified,
         # Once the saved custom address is verified there is nothing to verify (until it changes).
         show_verify_button=not (
@@ -455,11 +478,12 @@ def _provider_context(
 def connect_confirmation(request: AgentRequest, pk: int) -> HttpResponse:
     """The small fragment the provider step polls until a forwarding confirmation arrives."""
     channel = get_channel_or_404(request, pk)
-    return render(
-        request,
-        "channels_cfg/step_provider.html#confirmation",
-        {"channel": channel, "confirmation": selectors.confirmation_latest_get(channel)},
-    )
+    context = {
+        "channel": channel,
+        "provider": provider_get(channel.provider or "gmail") or PROVIDERS[0],
+        "confirmation": selectors.confirmation_latest_get(channel),
+    }
+    return render(request, "channels_cfg/step_provider.html#confirmation", context)
 
 
 @admin_required

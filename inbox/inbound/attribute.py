@@ -1,8 +1,9 @@
 """Stage 3: who really wrote this mail (the contact), and who forwarded it to us.
 
 The forwarded block in a body is only believed when the mail comes from the workspace's own
-people or mailboxes: otherwise any stranger could write "From: ceo@customer.com" in a body and
-choose which contact their mail is filed under.
+people or mailboxes, or from an authenticated colleague at the team's own domain: otherwise any
+stranger could write "From: ceo@customer.com" in a body and choose which contact their mail is
+filed under. Finding the block is forwarded.py's (by its shape, in any client and language).
 """
 
 from __future__ import annotations
@@ -10,9 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from helpdesk.html_text import html_to_text
-from inbox.inbound.forwarded import ForwardedBlock, find_forwarded_block, may_hold_forward
+from inbox.inbound.forwarded import (
+    ForwardedBlock,
+    find_forward,
+    find_forwarded_block,
+    may_hold_forward,
+    subject_prefixes,
+)
 from inbox.inbound.parse import ParsedEmail, addresses
+
+MAX_FOLLOW = 10  # forwards of forwards followed down to their writer
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,12 @@ class ChannelRules:
     trusted_forwarders: frozenset[str] = frozenset()
     # Our own forwarding address: a Delivered-To naming it is our hop, not a forwarder.
     forwarding_address: str = ""
+    # The team's own mail domains (its mailbox's, its from address's; never a shared provider's
+    # such as gmail.com): a colleague there is believed when the mail is authenticated.
+    colleague_domains: frozenset[str] = frozenset()
+    # Our receiving service found the From domain authenticated (DMARC-aligned): computed by
+    # the pipeline from the trusted Authentication-Results (validate.dmarc_aligned_pass).
+    sender_authenticated: bool = False
 
 
 @dataclass(frozen=True)
@@ -29,26 +43,17 @@ class Attribution:
     from_email: str
     from_name: str
     via: str  # from_header, gmail_forward, outlook_forward, apple_forward, thunderbird_forward,
-    # rfc822, google_groups, auto_forward, forwarder_setting
+    # yahoo_forward, quoted_forward, forward_without_address, rfc822, google_groups,
+    # auto_forward, forwarder_setting
     forwarded_by: str = ""
     warnings: tuple[str, ...] = ()
     forwarder_note: str = ""
     text: str | None = None  # the forwarded message's body, when it replaces the outer one
     html: str | None = None
     subject: str | None = None
+    rule: str = ""  # which rule of the forward detector chose the sender ("From label", ...)
 
 
-_FORWARD_SUBJECT = re.compile(
-    r"^\s*(?:(?:re|aw|sv|antw|odp|r|rif|回复|答复|返信)\s*[:\uff1a]\s*)*\[?\s*"
-    r"(?:fwd?|fw|wg|tr|trs|rv|enc|i|doorst|pd|vs|vl|fs|vb|weiterleitung|ilt|přep|пересл|"
-    r"転送|转发|轉寄|전달)\s*[:\uff1a]",
-    re.IGNORECASE,
-)
-_REPLY_SUBJECT = re.compile(
-    r"^\s*\[?\s*(?:re|aw|sv|antw|odp|r|rif|vs|vá|ynt|απ|atb|ref|réf|回复|答复|回覆|返信|ответ)"
-    r"\s*(?:\[\d+\])?\s*[:\uff1a]",
-    re.IGNORECASE,
-)
 _GROUP_NAME = re.compile(r"^'?(?P<name>.*?)'? via (?P<group>.+)$")
 
 
@@ -66,18 +71,30 @@ def attribute(parsed: ParsedEmail, rules: ChannelRules) -> Attribution:
         warnings.append(f"Sent via the group {group_address}; the sender is not verified.")
         return Attribution(email, name, "google_groups", group_address, tuple(warnings))
     # Headers are the sender's to write: a mailbox only counts as ours when the workspace knows
-    # it (agents, the channel's address, mailboxes that confirmed forwarding to the channel).
-    trusted = rules.trusted_forwarders
-    if parsed.from_email and parsed.from_email in trusted:
-        manual = manual_forward(parsed, tuple(warnings), trusted)
+    # it (agents, the channel's address, mailboxes that confirmed forwarding to the channel), or
+    # when our receiving service authenticated it at the team's own domain.
+    if parsed.from_email and is_believed_forwarder(parsed.from_email, rules):
+        manual = manual_forward(parsed, tuple(warnings), rules.trusted_forwarders)
         if manual is not None:
             return manual
     via = "auto_forward" if forwarded_by else "from_header"
     return Attribution(parsed.from_email, parsed.from_name, via, forwarded_by, tuple(warnings))
 
 
+def is_believed_forwarder(address: str, rules: ChannelRules) -> bool:
+    """Whether a forward from `address` names its original sender truthfully enough to file the
+    mail under them: one of our own people or mailboxes, or a colleague at the team's domain
+    whose mail passed DMARC-aligned authentication (docs/reliability.md, "Forwarded mail")."""
+    address = address.lower()
+    if address in rules.trusted_forwarders:
+        return True
+    domain = address.rpartition("@")[2]
+    return rules.sender_authenticated and bool(domain) and domain in rules.colleague_domains
+
+
 def sender_warnings(parsed: ParsedEmail) -> list[str]:
-    """Caveats about the From header (docs/reliability.md, "Display names that look like addresses", "Several From addresses")."""
+    """Caveats about the From header (docs/reliability.md, "Display names that look like addresses",
+    "Several From addresses")."""
     warnings = []
     if "@" in parsed.from_name:
         warnings.append(
@@ -104,7 +121,8 @@ def auto_forwarder(parsed: ParsedEmail, forwarding_address: str = "") -> str:
 
 
 def google_groups_sender(parsed: ParsedEmail) -> tuple[str, str, str] | None:
-    """(name, address, group) when Google Groups rewrote From to the group (docs/reliability.md, "Google Groups")."""
+    """(name, address, group) when Google Groups rewrote From to the group (docs/reliability.md,
+    "Google Groups")."""
     match = _GROUP_NAME.match(parsed.from_name or "")
     is_group = bool(match) or "googlegroups" in parsed.header("list-id").lower()
     original = parsed.header("x-original-from") or parsed.header("x-original-sender")
@@ -120,11 +138,13 @@ def google_groups_sender(parsed: ParsedEmail) -> tuple[str, str, str] | None:
 
 
 def is_forward(parsed: ParsedEmail) -> bool:
-    return bool(_FORWARD_SUBJECT.match(parsed.subject))
+    """The subject carries a forward's prefix ("Fwd:", "WG:", "TR:", "Re: Fwd:"...)."""
+    return "forward" in subject_prefixes(parsed.subject)
 
 
 def is_reply(parsed: ParsedEmail) -> bool:
-    return bool(_REPLY_SUBJECT.match(parsed.subject))
+    """The subject starts with a reply's prefix ("Re:", "AW:", "SV:", "回复"...)."""
+    return subject_prefixes(parsed.subject)[:1] == ["reply"]
 
 
 def may_be_forward(parsed: ParsedEmail) -> bool:
@@ -136,7 +156,8 @@ def may_be_forward(parsed: ParsedEmail) -> bool:
 def manual_forward(
     parsed: ParsedEmail, warnings: tuple[str, ...], trusted: frozenset[str]
 ) -> Attribution | None:
-    """The original sender of a forward: an attached message/rfc822, else the forwarded block."""
+    """The original sender of a forward: an attached message/rfc822, else the forwarded block
+    (text, else HTML; a "wrote:" line under a forward's subject), None when there is none."""
     if parsed.embedded and (is_forward(parsed) or len(parsed.text.strip()) < 2000):
         inner = parsed.embedded[0]
         return Attribution(
@@ -149,16 +170,28 @@ def manual_forward(
             text=inner.text,
             html=inner.html,
             subject=inner.subject,
+            rule="attached message",
         )
-    own = trusted | {parsed.from_email}
-    text = parsed.text if parsed.text.strip() else html_to_text(parsed.html)
-    block = innermost_block(text, own)
-    if block is None and parsed.html and parsed.text.strip():
-        block = innermost_block(html_to_text(parsed.html), own)
-    if block is None or not (is_forward(parsed) or block.is_forward_marker or not is_reply(parsed)):
-        # An "Original Message" block under a reply's subject ("Re: ...") is quoted history;
-        # under a forward's subject, or one with no prefix at all, the block is the forward.
+    block = find_forward(
+        text=parsed.text,
+        html=parsed.html,
+        subject=parsed.subject,
+        replying=bool(parsed.in_reply_to),
+    )
+    if block is None:
         return None
+    if not block.from_email:
+        # A name and no address: guessing one would file the mail under a stranger.
+        note = f"forwarded from {block.no_address_name[:200]}, no address given"
+        return Attribution(
+            parsed.from_email,
+            parsed.from_name,
+            "forward_without_address",
+            parsed.from_email,
+            (*warnings, note),
+            rule=block.rule,
+        )
+    block = innermost(block, trusted | {parsed.from_email})
     return Attribution(
         block.from_email,
         block.from_name,
@@ -169,17 +202,15 @@ def manual_forward(
         text=block.body,
         html="",
         subject=block.subject or None,
+        rule=block.rule,
     )
 
 
-def innermost_block(text: str, own: frozenset[str]) -> ForwardedBlock | None:
+def innermost(block: ForwardedBlock, own: frozenset[str]) -> ForwardedBlock:
     """The forwarded block naming the writer: a block whose sender is one of our own people
     (a forward of their own forward) is followed down to the block inside it."""
-    block = find_forwarded_block(text)
-    if block is None:
-        return None
     outer = block
-    for _ in range(10):
+    for _ in range(MAX_FOLLOW):
         if block.from_email not in own:
             break
         inner = find_forwarded_block(block.body)

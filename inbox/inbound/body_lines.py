@@ -8,16 +8,22 @@ size of the text: no pattern here can backtrack badly, and every scan has a boun
 from __future__ import annotations
 
 import re
+import unicodedata
 from itertools import islice
 from typing import NamedTuple
 
 from helpdesk.html_text import html_to_text
 
-MAX_TEXT = 1_000_000
-MAX_LINES = 5_000  # lines looked at: a header block or a reply's quote starts above this
+MAX_TEXT = 1_000_000  # of a body, what a forwarded message's text is taken from
+# Where a forwarded header block or a reply's quote may start: a person's note above it is
+# never this long. Whatever the size of the mail, at most this much is scanned line by line.
+MAX_SCAN = 256_000
+MAX_LINES = 2_000
 MAX_LINE = 4_000  # a longer line is body text, and only its start is looked at
+MAX_GLUE_TRIES = 200  # lines looked at for labels glued together, per text
+MAX_GLUED = 20  # lines split at glued labels, per text
+MAX_GLUED_LINE = 2_000
 MARK = "\ue000"  # starts a line standing for an HTML quote container (never in converted text)
-_QUOTE = re.compile(r"(?:[ \t]*+>)++[ \t]?")
 _MARKS = (
     "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u0900-\u0903"
     "\u093a-\u094f\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u3099\u309a"
@@ -45,34 +51,44 @@ class Line(NamedTuple):
 
 
 def normalized(text: str) -> str:
+    """`text` cut to MAX_TEXT, its line ends made "\\n"."""
     return text[:MAX_TEXT].replace("\r\n", "\n").replace("\r", "\n")
 
 
 def split_lines(text: str) -> list[Line]:
     """The lines of normalized text, quote prefixes taken off, glued header lines split."""
     lines: list[Line] = []
-    glued = 0
-    for index, raw in enumerate(islice(text.split("\n", MAX_LINES), MAX_LINES)):
-        raw = raw[:MAX_LINE]
-        prefix = _QUOTE.match(raw)
-        depth = prefix.group().count(">") if prefix else 0
-        content = raw[prefix.end() :] if prefix else raw
-        if glued < MAX_GLUED and "@" in content and _GLUED_HINT.search(content, 0, MAX_GLUED_LINE):
-            glued += 1
-            lines.extend(Line(index, depth, part) for part in unglue(content))
-        else:
-            lines.append(Line(index, depth, content.rstrip()))
+    glue_tries, glued = 0, 0
+    for index, raw in enumerate(islice(text[:MAX_SCAN].split("\n", MAX_LINES), MAX_LINES)):
+        depth, content = quote_level(raw[:MAX_LINE])
+        if glue_tries < MAX_GLUE_TRIES and glued < MAX_GLUED and "@" in content and ":" in content:
+            glue_tries += 1
+            if _GLUED_HINT.search(content, 0, MAX_GLUED_LINE):
+                glued += 1
+                lines.extend(Line(index, depth, part) for part in unglue(content))
+                continue
+        lines.append(Line(index, depth, content.rstrip()))
     return lines
 
 
+def quote_level(line: str) -> tuple[int, str]:
+    """(quote depth, text after the quote prefix) of a line: "> > Hi" is (2, "Hi")."""
+    rest = line.lstrip(" \t>")
+    last = line.rfind(">", 0, len(line) - len(rest))
+    if last < 0:
+        return 0, line
+    content = line[last + 1 :]
+    return line.count(">", 0, last + 1), content[1:] if content[:1] in (" ", "\t") else content
+
+
 _GLUED_LABEL = re.compile(
-    rf"(?P<label>{_WORD}(?:[ \u00a0]{_WORD}){{0,2}})(?:[ \u00a0]?:(?=[ \t])|[ \u00a0]?\uff1a)"
+    rf"(?P<label>{_WORD}(?:[ \u00a0]{_WORD}){{0,3}})(?:[ \u00a0]?:(?=[ \t])|[ \u00a0]?\uff1a)"
 )
 # A label run on right after the end of a value: an address's ">", a quote, a digit.
-_GLUED_HINT = re.compile(r"[>\"\d][^\W\d_][^\s:]{0,30}[ \u00a0]?[:\uff1a]")
-_CLOSING_RUN = re.compile(r"[-_=*]{3,}+[ \t]++(?=\S)")
-MAX_GLUED = 20  # lines split at glued labels, per text
-MAX_GLUED_LINE = 2_000
+_GLUED_HINT = re.compile(
+    r"[>\"\d][^\W\d_][^\s:]{0,30}(?:[ \u00a0][^\s:]{1,30}){0,3}[ \u00a0]?[:\uff1a]"
+)
+_CLOSING_RUN = re.compile(r"[-_=*]{3,}+[ \t]*+(?=\S)")
 
 
 def unglue(line: str) -> list[str]:
@@ -110,12 +126,21 @@ def _glued_start(match: re.Match[str]) -> int:
     before = match.string[start - 1] if start else ""
     if before and (before in '>")]' or before.isdigit()):
         return start
-    # Glued to letters ("...CETTárgy:", "...purusSubject:"): it starts at the last case change.
+    # Glued to letters ("...CETTárgy:", "...purusSubject:", "...a@x.example件名:"): it starts
+    # at the last change of case, else of script.
     for offset in range(len(label) - 1, 0, -1):
         here, previous, following = label[offset], label[offset - 1], label[offset + 1 : offset + 2]
         if here.isupper() and previous.isalpha() and (previous.islower() or following.islower()):
             return start + offset
+    for offset in range(len(label) - 1, 0, -1):
+        here, previous = label[offset], label[offset - 1]
+        if here.isalpha() and previous.isalpha() and _script(here) != _script(previous):
+            return start + offset
     return -1
+
+
+def _script(character: str) -> str:
+    return unicodedata.name(character, "").split(" ", 1)[0]  # LATIN, CYRILLIC, CJK, ARABIC...
 
 
 def label_and_value(text: str) -> tuple[str, str] | None:
@@ -158,15 +183,31 @@ def separator_words(text: str) -> str | None:
     return words if len(words.split()) <= 10 else None
 
 
-def unquoted(raw_lines: list[str], depth: int) -> str:
+def line_offset(text: str, line: int) -> int:
+    """Where line number `line` of `text` starts (its length when there are fewer lines)."""
+    offset = 0
+    for _ in range(line):
+        found = text.find("\n", offset)
+        if found < 0:
+            return len(text)
+        offset = found + 1
+    return offset
+
+
+def unquoted(text: str, depth: int) -> str:
+    """`text` with `depth` quote levels taken off each line and MARK lines left out."""
     if depth:
-        prefix = re.compile(rf"(?:[ \t]*+>){{1,{depth}}}[ \t]?")
-        raw_lines = [prefix.sub("", line, count=1) for line in raw_lines]
-    return without_marks(raw_lines).strip("\n")
+        prefix = re.compile(rf"^(?:[ \t]*+>){{1,{depth}}}[ \t]?", re.MULTILINE)
+        text = prefix.sub("", text)
+    return without_marks(text).strip("\n")
 
 
-def without_marks(raw_lines: list[str]) -> str:
-    return "\n".join(line for line in raw_lines if not line.startswith(MARK))
+_MARK_LINE = re.compile(f"^{MARK}[^\n]*\n?", re.MULTILINE)
+
+
+def without_marks(text: str) -> str:
+    """`text` without the MARK lines that stand for HTML quote containers."""
+    return _MARK_LINE.sub("", text) if MARK in text else text
 
 
 def attribution_at(lines: list[Line], index: int) -> tuple[int, str, str] | None:
@@ -215,15 +256,17 @@ def attributed_name(before: str) -> str:
     return " ".join(words[-4:])[:255]
 
 
-def dedented(raw_lines: list[str], depth: int) -> str:
-    """The quoted message under an attribution line: one more quote level off, or the common
-    indent (Outlook indents instead of quoting)."""
-    body = unquoted(raw_lines, depth + 1)
-    if body != unquoted(raw_lines, depth):
-        return body
-    indents = [len(line) - len(line.lstrip(" \t")) for line in raw_lines if line.strip()]
-    cut = min(indents, default=0)
-    return "\n".join(line[cut:] for line in raw_lines).strip("\n")
+def dedented(text: str, depth: int) -> str:
+    """The quoted message under an attribution line: one more quote level off, or the indent of
+    its first line (Outlook indents instead of quoting)."""
+    first = next((line for line in islice(text[:20_000].split("\n"), 50) if line.strip()), "")
+    if quote_level(first)[0] > depth:
+        return unquoted(text, depth + 1)
+    text = unquoted(text, depth)
+    indent = len(first) - len(first.lstrip(" \t"))
+    if indent:
+        text = re.sub(rf"^[ \t]{{1,{indent}}}", "", text, flags=re.MULTILINE)
+    return text
 
 
 # Where each client's quote container starts, by a word of its opening tag (class, id, style).
@@ -275,7 +318,7 @@ def html_text(html: str) -> str:
     for start, client in quote_containers(html):
         pieces += [html[last:start], f"<br>{MARK}{client}<br>"]
         last = start
-    return html_to_text("".join([*pieces, html[last:]]))
+    return html_to_text("".join([*pieces, html[last:]]), soft_divs=True)
 
 
 def sender_of(value: str) -> tuple[str, str]:

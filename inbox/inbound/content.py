@@ -32,8 +32,9 @@ def content_for(parsed: ParsedEmail, attribution: Attribution) -> Content:
 
 
 def content_digest(parsed: ParsedEmail) -> str:
-    """Everything the sender wrote, attachments included: the same Message-ID with any other
-    content is a different message (docs/reliability.md, "The same Message-ID with other content"), not a retry."""
+    """Everything the sender wrote, attachments included: the same Message-ID with any other content
+    is a different message (docs/reliability.md, "The same Message-ID with other content"), not a
+    retry."""
     hasher = hashlib.sha256()
     for part in (parsed.subject, parsed.text.strip(), parsed.html.strip()):
         hasher.update(part.encode("utf-8", "replace") + b"\0")

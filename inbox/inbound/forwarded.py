@@ -21,6 +21,7 @@ from itertools import islice
 
 from inbox.inbound.body_lines import (
     MARK,
+    MAX_SCAN,
     Line,
     addresses_in,
     attribution_at,
@@ -28,6 +29,7 @@ from inbox.inbound.body_lines import (
     html_text,
     is_date_like,
     label_and_value,
+    line_offset,
     normalized,
     sender_of,
     separator_words,
@@ -93,9 +95,10 @@ REPLY_PREFIXES = frozenset(
     }
 )  # fmt: skip
 
-MAX_CANDIDATES = 64  # runs of label lines (or attribution lines) examined, however long the text
+MAX_HTML_LOOK = 1_000_000  # HTML source the pre-check looks at (styles and images come first)
+MAX_CANDIDATES = 16  # label-line runs (or attribution lines) examined, however long the text
 _SUBJECT_PREFIX = re.compile(
-    r"\s*(?:\[[^\]\n]{0,40}\]\s*)*(?P<word>[^\W\d_][^\s:\uff1a\[\]()]{0,14}?)\s*"
+    r"\s*(?:\[[^\]\n]{0,40}\]\s*)*\[?\s*(?P<word>[^\W\d_][^\s:\uff1a\[\]()]{0,14}?)\s*"
     r"(?:\[\d+\]|\(\d+\))?\s*[:\uff1a]"
 )
 
@@ -180,7 +183,7 @@ def _hint(label: str) -> str:
 
 
 def _kind(value: str) -> str:
-    if addresses_in(value):
+    if "@" in value and addresses_in(value):
         return "address"
     if is_date_like(value):
         return "date"
@@ -377,7 +380,6 @@ def _block(
     source: str,
 ) -> ForwardedBlock:
     name, email = sender_of(sender.value)
-    raw_lines = source.split("\n")
     subject = next((field.value for field in fields if field.hint == "subject"), "") or next(
         (field.value for field in reversed(fields) if field.kind == "text" and field is not sender),
         "",
@@ -387,8 +389,8 @@ def _block(
         from_email=email,
         from_name=name or ("" if email else sender.value[:255]),
         subject=subject[:998],
-        body=unquoted(raw_lines[lines[run.end - 1].raw + 1 :], run.depth),
-        note=without_marks(raw_lines[: lines[context.index].raw]).strip(),
+        body=unquoted(source[line_offset(source, lines[run.end - 1].raw + 1) :], run.depth),
+        note=without_marks(source[: line_offset(source, lines[context.index].raw)]).strip(),
         via=context.via,
         is_forward_marker=any(word in words for word in _FORWARD_WORDS),
         rule=rule if email else f"{rule}, no address",
@@ -409,8 +411,7 @@ def _attribution(lines: list[Line], source: str) -> tuple[int, ForwardedBlock] |
         if found is None:
             continue
         end, name, address = found
-        raw_lines = source.split("\n")
-        body = dedented(raw_lines[lines[end - 1].raw + 1 :], line.depth)
+        body = dedented(source[line_offset(source, lines[end - 1].raw + 1) :], line.depth)
         if not body.strip():
             return None
         return index, ForwardedBlock(
@@ -418,7 +419,7 @@ def _attribution(lines: list[Line], source: str) -> tuple[int, ForwardedBlock] |
             from_name=name,
             subject="",
             body=body,
-            note=without_marks(raw_lines[: line.raw]).strip(),
+            note=without_marks(source[: line_offset(source, line.raw)]).strip(),
             via="quoted_forward",
             is_forward_marker=False,
             rule="'wrote:' line under a forward's subject",
@@ -439,14 +440,17 @@ def may_hold_forward(parsed: ParsedEmail) -> bool:
     with a colon beside it, or a separator line)."""
     return bool(parsed.embedded) or any(
         _may_hold_block(body[:limit])
-        for body, limit in ((parsed.text, 200_000), (parsed.html, 400_000))
+        for body, limit in ((parsed.text, MAX_SCAN), (parsed.html, MAX_HTML_LOOK))
     )
 
 
 def _may_hold_block(body: str) -> bool:
-    if _SEPARATOR_RUN.search(body):
+    runs = ("---", "___", "===", "***")
+    if any(run in body for run in runs) and _SEPARATOR_RUN.search(body):
         return True
     body = body.replace("&#64;", "@")
+    if "@" not in body:
+        return False
     for match in islice(_ADDRESS_LINE.finditer(body), 200):
         around = body[max(match.start() - 300, 0) : match.end() + 300]
         if ":" in around or "\uff1a" in around:

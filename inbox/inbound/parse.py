@@ -7,6 +7,7 @@ encoded words and addresses ourselves, tolerantly.
 
 from __future__ import annotations
 
+import binascii
 import re
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -72,6 +73,9 @@ class ParsedEmail:
     embedded: tuple[EmbeddedMessage, ...] = ()
     content_type: str = "text/plain"
     report_texts: tuple[str, ...] = ()  # text of delivery-status / returned-headers parts
+    # The message's size as people count it ("30 MB, including attachments"): every part's
+    # decoded content plus the header fields, without the transfer encoding's overhead.
+    decoded_size: int = 0
     defects: tuple[str, ...] = ()
     malformed: str = ""  # why this cannot be processed, in words ("" when it can)
 
@@ -103,9 +107,10 @@ FEED_CHUNK_BYTES = 1024 * 1024
 
 
 def read_message(raw: bytes) -> Message:
-    """email.message_from_bytes, fed in 1 MB slices (the parser is incremental and handles a
-    line or CRLF cut between slices). Fed whole, it holds the message as one decoded string and
-    every line of it at once: 317 MB for 41 MB of MIME against 114 MB this way (docs/reliability.md, "Memory for large mail").
+    """email.message_from_bytes, fed in 1 MB slices (the parser is incremental and handles a line or
+    CRLF cut between slices). Fed whole, it holds the message as one decoded string and every line
+    of it at once: 317 MB for 41 MB of MIME against 114 MB this way (docs/reliability.md, "Memory
+    for large mail").
     """
     parser = BytesFeedParser()
     view = memoryview(raw)
@@ -194,6 +199,7 @@ def _from_message(message: Message) -> ParsedEmail:
         embedded=tuple(body.embedded),
         content_type=_text(message.get_content_type()),
         report_texts=tuple(body.report_texts),
+        decoded_size=body.size,
         defects=tuple(defects + body.defects),
     )
 
@@ -230,7 +236,8 @@ def _text(value: str) -> str:
 
 
 def decode(value: str) -> str:
-    """Decode RFC 2047 encoded words leniently; strip control characters (docs/reliability.md, "Control characters in headers")."""
+    """Decode RFC 2047 encoded words leniently; strip control characters (docs/reliability.md,
+    "Control characters in headers")."""
     if not value:
         return ""
     value = _text(value)  # raw 8-bit bytes in a header arrive as surrogate escapes
@@ -265,9 +272,12 @@ def addresses(value: str) -> list[tuple[str, str]]:
     return result
 
 
-def payload_text(part: Message) -> str:
-    """A text part's content as str, whatever its charset claims (never LookupError: docs/reliability.md, "Unknown charsets and broken encodings")."""
-    payload = part.get_payload(decode=True)
+def payload_text(part: Message, payload: object = None) -> str:
+    """A text part's content as str, whatever its charset claims (never LookupError:
+    docs/reliability.md, "Unknown charsets and broken encodings"). `payload` is the part's decoded
+    payload when the caller has it already."""
+    if payload is None:
+        payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
     charset = part.get_content_charset() or "utf-8"
@@ -285,6 +295,9 @@ class _Body:
     embedded: list[EmbeddedMessage] = field(default_factory=list)
     report_texts: list[str] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    size: int = (
+        0  # decoded content plus header fields of every part seen (ParsedEmail.decoded_size)
+    )
 
     def walk(self, root: Message) -> str:
         """Visit parts iteratively (no recursion, so nesting depth cannot blow the stack)."""
@@ -299,6 +312,7 @@ class _Body:
                 return f"The message has more than {MAX_PARTS} parts."
             if part is not root:
                 self.defects.extend(type(defect).__name__ for defect in part.defects)
+            self.size += header_bytes(part)
             content_type = part.get_content_type()
             if content_type in EMBEDDED_TYPES and part is not root:
                 self._embedded(part, depth, stack)
@@ -325,7 +339,9 @@ class _Body:
             message = inner[0]
             pairs = addresses(str(message.get("From", "") or ""))
             inner_body = _Body()
-            if inner_body.walk(message):
+            unreadable = inner_body.walk(message)
+            self.size += inner_body.size
+            if unreadable:
                 inner_body = _Body()  # unreadable inside: keep who sent it, not its body
             if pairs:
                 self.embedded.append(
@@ -340,22 +356,26 @@ class _Body:
                 self.attachments.extend(inner_body.attachments)
                 return
         payload = part.as_bytes() if not isinstance(inner, str) else inner.encode()
+        if not (isinstance(inner, list) and inner and isinstance(inner[0], Message)):
+            self.size += len(payload)  # not walked above: counted as the bytes it is kept as
         self.attachments.append(ParsedAttachment("forwarded.eml", "message/rfc822", payload))
 
     def _leaf(self, part: Message, content_type: str) -> None:
         disposition = _unfold(part.get("Content-Disposition", "")).split(";")[0].strip().lower()
         filename = decode(_unfold(part.get_filename("") or ""))
+        payload = decoded_payload(part)  # decoded once: measured, then kept or read
+        if isinstance(payload, bytes):
+            self.size += len(payload)
         if content_type in {"message/delivery-status", "text/rfc822-headers"}:
-            self.report_texts.append(payload_text(part) or str(part.get_payload()))
+            self.report_texts.append(payload_text(part, payload) or str(part.get_payload()))
             return
         is_body = disposition != "attachment" and not filename
         if is_body and content_type == "text/plain" and not self.text:
-            self.text = payload_text(part)
+            self.text = payload_text(part, payload)
             return
         if is_body and content_type == "text/html" and not self.html:
-            self.html = payload_text(part)
+            self.html = payload_text(part, payload)
             return
-        payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):
             return
         content_id = _unfold(part.get("Content-ID", "")).strip().strip("<>")
@@ -369,6 +389,30 @@ class _Body:
                 or bool(content_id and disposition != "attachment"),
             )
         )
+
+
+def decoded_payload(part: Message) -> object:
+    """`part.get_payload(decode=True)`, with base64 decoded in one step from the parsed text.
+
+    The email package encodes the text to bytes, splits it into lines and joins them again
+    before decoding: for a 30 MB attachment that is 185 MB at once, against 30 MB here
+    (docs/reliability.md, "Memory for large mail"). Anything binascii refuses (bad padding,
+    8-bit junk) goes the email package's lenient way, which records the defect.
+    """
+    if _unfold(part.get("Content-Transfer-Encoding", "")).lower() == "base64":
+        text = part.get_payload()
+        if isinstance(text, str):
+            with suppress(binascii.Error, ValueError):
+                return binascii.a2b_base64(text)
+    return part.get_payload(decode=True)
+
+
+def header_bytes(part: Message) -> int:
+    """The size of a part's header fields as written: "Name: value" and CRLF for each."""
+    return sum(
+        len(name) + 2 + (len(value) if isinstance(value, str) else 0) + 2
+        for name, value in part.raw_items()
+    )
 
 
 def _default_name(content_type: str) -> str:

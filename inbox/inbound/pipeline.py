@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from channels_cfg.models import EmailChannel
 from channels_cfg.services import channels as channel_services
+from helpdesk.html_text import html_to_text
 from helpdesk.mail_ids import is_our_message_id, loop_header_value, test_token_from_message_id
 from inbox.inbound import route as routing
 from inbox.inbound.attribute import Attribution, ChannelRules, attribute, may_be_forward
@@ -24,6 +25,7 @@ from inbox.inbound.content import Content, content_digest, content_for, snippet
 from inbox.inbound.parse import ParsedEmail, parse
 from inbox.inbound.validate import (
     ValidationContext,
+    dmarc_aligned_pass,
     dmarc_failed,
     ids_quoted_by_bounce,
     is_auto_reply,
@@ -87,7 +89,8 @@ def _process(row: InboundEmail, now: datetime) -> None:
         return
     assert delivery is not None and attribution is not None  # validate refuses mail without them
     if "auth_failed" in context.skip_checks and dmarc_failed(parsed, context):
-        # Processed anyway by an admin: shown, but never trusted as that sender (docs/reliability.md, "Spoofed senders and DMARC").
+        # Processed anyway by an admin: shown, but never trusted as that sender
+        # (docs/reliability.md, "Spoofed senders and DMARC").
         warning = "DMARC failed for this sender's domain: the sender is not verified."
         attribution = replace(attribution, warnings=(*attribution.warnings, warning))
     _accept(row, parsed, delivery, attribution, recognised, now)
@@ -121,7 +124,7 @@ def _validation_context(
         blocked=_blocked(delivery, parsed, attribution),
         spam_threshold=channel.workspace.spam_threshold if channel else 5.0,
         esp_verdicts=row.esp_verdicts or {},
-        authserv_ids=frozenset(a.lower() for a in settings.INBOUND_AUTHSERV_IDS),
+        authserv_ids=_authserv_ids(),
         trusted_arc_sealers=frozenset(a.lower() for a in settings.INBOUND_TRUSTED_ARC_SEALERS),
         loop_header_value=loop_header_value(),
         message_id_is_ours=bool(parsed.message_id) and is_our_message_id(parsed.message_id),
@@ -146,14 +149,19 @@ def _blocked(
 
 
 def _attribution(parsed: ParsedEmail, channel: EmailChannel) -> Attribution:
+    may = may_be_forward(parsed)
     rules = ChannelRules(
         attribute_to_forwarder=channel.attribute_to == EmailChannel.AttributeTo.FORWARDER,
-        trusted_forwarders=selectors.trusted_forwarders_for(channel)
-        if may_be_forward(parsed)
-        else frozenset(),
+        trusted_forwarders=selectors.trusted_forwarders_for(channel) if may else frozenset(),
         forwarding_address=channel.forwarding_address.address,
+        colleague_domains=selectors.colleague_domains_for(channel) if may else frozenset(),
+        sender_authenticated=may and dmarc_aligned_pass(parsed, _authserv_ids()),
     )
     return attribute(parsed, rules)
+
+
+def _authserv_ids() -> frozenset[str]:
+    return frozenset(a.lower() for a in settings.INBOUND_AUTHSERV_IDS)
 
 
 def _accept(
@@ -223,7 +231,7 @@ def _apply(
         return InboundEmail.Status.DUPLICATE, f"Already stored: {decision.message_id[:200]}."
     thread_snippet = snippet(content)
     if isinstance(decision, routing.ForwardingConfirmation):
-        channel_services.forwarding_confirmation_record(
+        confirmation = channel_services.forwarding_confirmation_record(
             channel_id=channel.pk,
             provider=decision.provider,
             requested_by=decision.requested_by,
@@ -233,7 +241,8 @@ def _apply(
         )
         thread = services.thread_create(
             channel=channel, contact=None, subject=content.subject, snippet=thread_snippet,
-            kind=Thread.Kind.FORWARDING_CONFIRMATION, now=now,
+            kind=Thread.Kind.FORWARDING_CONFIRMATION, forwarding_confirmation=confirmation,
+            now=now,
         )  # fmt: skip
         _store(row, thread, parsed, attribution, content, flags, now)
         return accepted, "Forwarding confirmation recorded."
@@ -257,7 +266,10 @@ def _apply(
         channel=channel, contact=contact, subject=content.subject, snippet=thread_snippet, now=now
     )
     if decision.auto_assign:
-        services.thread_auto_assign(thread=thread, channel=channel, contact=contact)
+        preview = content.text[:5000] or html_to_text(content.html[:20_000])
+        services.thread_auto_assign(
+            thread=thread, channel=channel, contact=contact, preview=preview
+        )
     if decision.make_ticket:
         services.ticket_create_for(thread=thread, channel=channel, subject=content.subject)
     _store(row, thread, parsed, attribution, content, flags, now)

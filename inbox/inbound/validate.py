@@ -44,7 +44,7 @@ class ValidationContext:
 
     size: int
     max_size: int  # bytes of MIME at the cap
-    max_message_bytes: int  # the cap people know (INBOUND_MAX_MESSAGE_BYTES), for the sentence
+    max_message_bytes: int  # the cap (INBOUND_MAX_MESSAGE_BYTES) on ParsedEmail.decoded_size
     envelope_recipient: str
     channel_status: str | None  # None: no channel has this forwarding address
     blocked: frozenset[str] = frozenset()  # lower-case addresses and domains
@@ -78,8 +78,7 @@ def _check_delivery(parsed: ParsedEmail, context: ValidationContext) -> Rejectio
     """Can this mail be taken at all: its size, its form, its channel, a loop."""
     skip = context.skip_checks
     recipient = context.envelope_recipient or "(no recipient)"
-    if context.size > context.max_size:
-        # max_size is in bytes of MIME; the limit people know is the message's (30 MB).
+    if is_too_large(parsed, context):
         limit = context.max_message_bytes // (1024 * 1024)
         return Rejection("too_large", REASONS["too_large"].format(limit=limit))
     if parsed.malformed:
@@ -97,6 +96,13 @@ def _check_delivery(parsed: ParsedEmail, context: ValidationContext) -> Rejectio
     if draft and "channel_draft" not in skip:
         return Rejection("channel_draft", REASONS["channel_draft"].format(recipient=recipient))
     return None
+
+
+def is_too_large(parsed: ParsedEmail, context: ValidationContext) -> bool:
+    """Over the cap as people count it ("30 MB, including attachments"): the decoded parts and
+    header fields. The raw MIME size (`max_size`, base64's slack included) is only an outer bound
+    the webhook already applied; it refuses without trusting a measurement."""
+    return context.size > context.max_size or parsed.decoded_size > context.max_message_bytes
 
 
 def _check_sender(
@@ -138,8 +144,9 @@ def blocked_rule(sender: str, blocked: frozenset[str]) -> str:
 def spam_score(verdicts: dict[str, object], threshold: float) -> str | None:
     """A description of the ESP's spam verdict when it rejects the mail, else None.
 
-    Only a verdict the ESP computed itself counts: a sender can write `X-Spam-Status: No` into
-    any mail, and anymail reads such headers straight from the MIME (docs/reliability.md, "Forged spam verdicts").
+    Only a verdict the ESP computed itself counts: a sender can write `X-Spam-Status: No` into any
+    mail, and anymail reads such headers straight from the MIME (docs/reliability.md, "Forged spam
+    verdicts").
     """
     if verdicts.get("verdict_source") != "esp":
         return None
@@ -178,8 +185,9 @@ _SEAL_INSTANCE = re.compile(r"\bi\s*=\s*(\d+)", re.IGNORECASE)
 def trusted_auth_results(parsed: ParsedEmail, authserv_ids: frozenset[str]) -> str | None:
     """The topmost Authentication-Results our own receiving service added, or None.
 
-    Headers are prepended as mail travels, so the topmost is the last hop's: ours. Any other
-    A-R (lower down, or with a foreign authserv-id) may have been written by the sender (docs/reliability.md, "Forged Authentication-Results").
+    Headers are prepended as mail travels, so the topmost is the last hop's: ours. Any other A-R
+    (lower down, or with a foreign authserv-id) may have been written by the sender
+    (docs/reliability.md, "Forged Authentication-Results").
     """
     for value in parsed.header_all("authentication-results"):
         authserv_id = value.split(";", 1)[0].strip().split()[0].lower() if value.strip() else ""
@@ -206,6 +214,26 @@ def dmarc_failed(parsed: ParsedEmail, context: ValidationContext) -> bool:
         and found.get("arc") == "pass"
         and _arc_sealer(parsed) in context.trusted_arc_sealers
     )
+
+
+def dmarc_aligned_pass(parsed: ParsedEmail, authserv_ids: frozenset[str]) -> bool:
+    """Our own receiving service authenticated the From domain: DMARC passed for it, or a DKIM
+    signature aligned with it passed. Only our Authentication-Results count (a sender can write
+    any other); used to believe a colleague's forward (docs/reliability.md, "Forwarded mail")."""
+    results = trusted_auth_results(parsed, authserv_ids)
+    domain = parsed.from_email.rpartition("@")[2].lower()
+    if results is None or not domain or len(parsed.from_addresses) > 1:
+        return False
+    for match in _RESULT.finditer(results):
+        if match.group(1).lower() != "dmarc" or match.group(2).lower() != "pass":
+            continue
+        header_from = _HEADER_FROM.search(match.group(3))
+        if header_from is None or header_from.group(1).lower().strip(".") == domain:
+            return True
+    return _aligned_dkim_pass(results, domain)
+
+
+_HEADER_FROM = re.compile(r"header\.from\s*=\s*([^\s;]+)", re.IGNORECASE)
 
 
 def _aligned_dkim_pass(results: str, from_domain: str) -> bool:
@@ -250,7 +278,8 @@ _AUTO_SUBJECT = re.compile(
 
 
 def is_auto_reply(parsed: ParsedEmail) -> bool:
-    """RFC 3834 and the vendor headers that say no human wrote this (docs/reliability.md, "Auto-replies")."""
+    """RFC 3834 and the vendor headers that say no human wrote this (docs/reliability.md,
+    "Auto-replies")."""
     auto_submitted = parsed.header("auto-submitted").lower()
     if auto_submitted and not auto_submitted.startswith("no"):
         return True

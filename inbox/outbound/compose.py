@@ -11,17 +11,21 @@ import html
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from email.mime.base import MIMEBase
+from email.mime.image import MIMEImage
 from email.utils import formataddr, getaddresses
+from typing import Any
 
 import nh3
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
 from django.core.validators import validate_email
 
 from helpdesk.html_text import html_to_text
 from helpdesk.mail_ids import LOOP_HEADER
+from helpdesk.mail_providers import is_domain_within
 from helpdesk.refusals import Refused
-from inbox.mail_providers import is_domain_within
 
 COMPOSER_TAGS = frozenset(
     {"p", "br", "div", "b", "strong", "i", "em", "u", "ul", "ol", "li", "a", "blockquote"}
@@ -76,6 +80,31 @@ class AttachmentFile:
     filename: str
     content: bytes
     content_type: str
+    # Set for an inline image (a signature's logo): the HTML shows it as `cid:<content_id>`.
+    content_id: str = ""
+
+
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_IMG_SRC = re.compile(r"(\ssrc=\")([^\"]*)(\")", re.IGNORECASE)
+
+
+def inline_images(
+    signature_html: str, images: Mapping[str, AttachmentFile]
+) -> tuple[str, list[AttachmentFile]]:
+    """The signature with each `<img>` pointing at its inline part (`cid:`), and the parts it
+    uses, in order. `images` maps an image's src (as written in the HTML) to its part; an image
+    without one is removed, so the contact's mail client has nothing remote to load."""
+    used: dict[str, AttachmentFile] = {}
+
+    def rewrite(tag: re.Match[str]) -> str:
+        src = _IMG_SRC.search(tag[0])
+        image = images.get(html.unescape(src[2])) if src else None
+        if image is None or not image.content_id:
+            return ""
+        used.setdefault(image.content_id, image)
+        return _IMG_SRC.sub(lambda m: f"{m[1]}cid:{html.escape(image.content_id)}{m[3]}", tag[0])
+
+    return _IMG_TAG.sub(rewrite, signature_html), list(used.values())
 
 
 def sanitize_composer_html(value: str) -> str:
@@ -215,7 +244,7 @@ def build_email(
         headers["In-Reply-To"] = reply.in_reply_to
     if reply.references:
         headers["References"] = reply.references
-    email = EmailMultiAlternatives(
+    email = _ReplyEmail(
         subject=_CONTROL.sub(" ", reply.subject),
         body=reply.text,
         from_email=formataddr((_CONTROL.sub("", reply.from_name), reply.from_email)),
@@ -228,5 +257,45 @@ def build_email(
     if reply.html:
         email.attach_alternative(reply.html, "text/html")
     for attachment in attachments:
-        email.attach(attachment.filename, attachment.content, attachment.content_type)
+        if attachment.content_id:
+            email.attach(_inline_part(attachment))
+        else:
+            email.attach(attachment.filename, attachment.content, attachment.content_type)
     return email
+
+
+def _inline_part(image: AttachmentFile) -> MIMEImage:
+    part = MIMEImage(image.content, image.content_type.partition("/")[2] or None)
+    part.add_header("Content-ID", f"<{image.content_id}>")
+    part.add_header("Content-Disposition", "inline", filename=image.filename)
+    return part
+
+
+class _ReplyEmail(EmailMultiAlternatives):
+    """A reply whose inline images (attachments with a Content-ID) travel with its body in a
+    multipart/related (RFC 2387), inside the multipart/mixed of its other attachments. ESP
+    backends (anymail) read `attachments` and send a part with a Content-ID inline themselves."""
+
+    def _create_attachments(self, msg: Any) -> Any:
+        django: Any = super()  # Django 5.2's private MIME assembly, not in django-stubs
+        inline = [part for part in self.attachments if _is_inline_part(part)]
+        if not inline:
+            return django._create_attachments(msg)
+        encoding = self.encoding or "utf-8"
+        related = SafeMIMEMultipart(_subtype="related", encoding=encoding)
+        related.set_param("type", msg.get_content_type())
+        related.attach(msg)
+        for part in inline:
+            related.attach(part)
+        regular = [part for part in self.attachments if not _is_inline_part(part)]
+        if not regular:
+            return related
+        mixed = SafeMIMEMultipart(_subtype="mixed", encoding=encoding)
+        mixed.attach(related)
+        for part in regular:
+            mixed.attach(part if isinstance(part, MIMEBase) else django._create_attachment(*part))
+        return mixed
+
+
+def _is_inline_part(part: object) -> bool:
+    return isinstance(part, MIMEBase) and bool(part["Content-ID"])

@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from channels_cfg.models import EmailChannel, ForwardingAddress, ForwardingConfirmation
 from helpdesk.db import instance_from_row, select_list
 from helpdesk.mail_ids import thread_id_from_message_id
+from helpdesk.mail_providers import is_shared_mailbox_domain
 from helpdesk.models import Workspace
 from inbox.models import BlockedSender, InboundEmail, Message, Thread
 
@@ -157,6 +158,17 @@ def trusted_forwarders_for(channel: EmailChannel) -> frozenset[str]:
     found = {email.lower() for email in emails if email}
     found.add(channel.from_address.lower())
     return frozenset(found)
+
+
+def colleague_domains_for(channel: EmailChannel) -> frozenset[str]:
+    """The team's own mail domains, whose authenticated people's forwards are believed: the
+    domains of the team's mailbox and of the channel's from address, never a domain shared by
+    unrelated people (gmail.com) or one of ours (the hosted inbox domains)."""
+    addresses = (channel.team_address, channel.from_address)
+    domains = {
+        address.rpartition("@")[2].strip().lower() for address in addresses if "@" in address
+    }
+    return frozenset(domain for domain in domains if not is_shared_mailbox_domain(domain))
 
 
 def threads_for_message_ids(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,8 @@ from django.utils.dateparse import parse_datetime
 
 from helpdesk.models import Agent, Team, Workspace
 from inbox.models import Contact, Message, Thread, ThreadReadState, Ticket
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 # A live refresh re-renders the list down to the oldest row already shown, at most this many.
@@ -84,11 +87,18 @@ def _version_key(workspace_id: int) -> str:
 
 
 def inbox_changed(*, workspace_id: int) -> None:
-    """Forget cached counts after an agent action (assignment, close, spam...)."""
+    """Forget cached counts after an agent action (assignment, close, spam...).
+
+    The cache is the broker's Redis: while it is down the action still succeeds, and counts
+    may lag for COUNTS_CACHE_SECONDS (docs/reliability.md, "Replies while the broker is down").
+    """
     try:
-        cache.incr(_version_key(workspace_id))
-    except ValueError:
-        cache.set(_version_key(workspace_id), 1, None)
+        try:
+            cache.incr(_version_key(workspace_id))
+        except ValueError:
+            cache.set(_version_key(workspace_id), 1, None)
+    except Exception:  # redis-py's ConnectionError, TimeoutError...: any cache backend's own
+        logger.warning("The cache is unreachable; inbox counts may lag", exc_info=True)
 
 
 def _count_views(workspace: Workspace, agent: Agent) -> dict[str, int]:
@@ -114,10 +124,15 @@ def _count_views(workspace: Workspace, agent: Agent) -> dict[str, int]:
 
 
 def thread_counts(*, workspace: Workspace, agent: Agent, stamp: int) -> dict[str, int]:
-    """Threads per view (at most COUNT_CAP + 1), cached until mail arrives or an agent acts."""
-    version = cache.get(_version_key(workspace.pk), 0)
-    key = f"inbox:counts:{workspace.pk}:{agent.user_id}:{stamp}:{version}"
-    counts = cache.get(key)
+    """Threads per view (at most COUNT_CAP + 1), cached until mail arrives or an agent acts;
+    counted afresh while the cache (Redis) is unreachable."""
+    try:
+        version = cache.get(_version_key(workspace.pk), 0)
+        key = f"inbox:counts:{workspace.pk}:{agent.user_id}:{stamp}:{version}"
+        counts = cache.get(key)
+    except Exception:  # the cache backend's connection error: see inbox_changed
+        logger.warning("The cache is unreachable; inbox counts are not cached", exc_info=True)
+        return _count_views(workspace, agent)
     if counts is None:
         counts = _count_views(workspace, agent)
         cache.set(key, counts, COUNTS_CACHE_SECONDS)
@@ -218,7 +233,9 @@ def thread_list(*, workspace: Workspace, agent: Agent, filters: ListFilters) -> 
         last_read_at__gte=OuterRef("last_message_at"),
     )
     rows = list(
-        queryset.select_related("contact", "assignee", "assigned_team", "ticket")
+        queryset.select_related(
+            "contact", "assignee", "assigned_team", "ticket", "forwarding_confirmation"
+        )
         .annotate(is_read=Exists(read))
         .order_by("-last_message_at", "-id")[: limit + 1]
     )
@@ -233,7 +250,13 @@ def thread_get(*, workspace: Workspace, pk: int) -> Thread | None:
     return (
         Thread.objects.filter(workspace_id=workspace.pk, pk=pk)
         .select_related(
-            "contact", "contact__owner", "assignee", "assigned_team", "channel", "ticket"
+            "contact",
+            "contact__owner",
+            "assignee",
+            "assigned_team",
+            "channel",
+            "ticket",
+            "forwarding_confirmation",
         )
         .first()
     )

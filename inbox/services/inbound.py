@@ -15,7 +15,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from channels_cfg.models import EmailChannel
+from channels_cfg.models import EmailChannel, ForwardingConfirmation
 from helpdesk.mail_ids import LOOP_HEADER, loop_header_value
 from helpdesk.models import Agent
 from helpdesk.system_mail import queue_system_email
@@ -132,6 +132,7 @@ def message_store(
         from_name=attribution.from_name[:255],
         forwarded_by=attribution.forwarded_by[:320],
         attributed_via=attribution.via,
+        attribution_rule=attribution.rule[:100],
         sender_warnings=list(attribution.warnings),
         forwarder_note=attribution.forwarder_note[:100_000],
         to=parsed.to,
@@ -176,6 +177,7 @@ def thread_create(
     subject: str,
     snippet: str,
     kind: str = Thread.Kind.CONVERSATION,
+    forwarding_confirmation: ForwardingConfirmation | None = None,
     now: datetime,
 ) -> Thread:
     return Thread.objects.create(
@@ -185,6 +187,7 @@ def thread_create(
         subject=subject[:998],
         snippet=snippet[:200],
         kind=kind,
+        forwarding_confirmation=forwarding_confirmation,
         last_message_at=now,
         message_count=1,
     )
@@ -225,10 +228,13 @@ def next_in_rotation(candidate_ids: list[int], last_id: int | None) -> int | Non
     return next((cid for cid in ordered if cid > last_id), ordered[0])
 
 
-def thread_auto_assign(*, thread: Thread, channel: EmailChannel, contact: Contact | None) -> None:
-    """Assign a new thread per the channel's rule; the rotation cursor is shared by all workers."""
+def thread_auto_assign(
+    *, thread: Thread, channel: EmailChannel, contact: Contact | None, preview: str = ""
+) -> None:
+    """Assign a new thread per the channel's rule; the rotation cursor is shared by all workers.
+    `preview` is the message's text, whose first lines an away contact owner is mailed."""
     if channel.assign_mode == EmailChannel.AssignMode.CONTACT_OWNER:
-        _assign_contact_owner(thread, channel, contact)
+        _assign_contact_owner(thread, channel, contact, preview)
         return
     locked = EmailChannel.objects.select_for_update().get(pk=channel.pk)
     user_ids = set(locked.assign_users.values_list("pk", flat=True))
@@ -251,7 +257,9 @@ def thread_auto_assign(*, thread: Thread, channel: EmailChannel, contact: Contac
     thread.assignee_id = chosen
 
 
-def _assign_contact_owner(thread: Thread, channel: EmailChannel, contact: Contact | None) -> None:
+def _assign_contact_owner(
+    thread: Thread, channel: EmailChannel, contact: Contact | None, preview: str
+) -> None:
     if contact is None or contact.owner_id is None:
         return
     agent = (
@@ -264,19 +272,49 @@ def _assign_contact_owner(thread: Thread, channel: EmailChannel, contact: Contac
     Thread.objects.filter(pk=thread.pk).update(assignee_id=agent.user_id)
     thread.assignee_id = agent.user_id
     if agent.availability == Agent.Availability.AWAY and agent.user.email:
-        url = settings.SITE_URL + reverse("inbox:thread", args=[thread.pk])
         email = EmailMessage(
             subject=f"New conversation while you are away: {thread.subject or '(no subject)'}"[
                 :200
             ],
-            body=(
-                f"{contact} wrote to {channel.company_name or channel.name}. The conversation is "
-                f"assigned to you as the contact's owner:\n\n{url}\n"
+            body=away_notice_body(
+                sender=str(contact),
+                channel_name=channel.company_name or channel.name,
+                subject=thread.subject,
+                preview=preview,
+                url=settings.SITE_URL + reverse("inbox:thread", args=[thread.pk]),
             ),
             to=[agent.user.email],
             headers={LOOP_HEADER: loop_header_value(), "Auto-Submitted": "auto-generated"},
         )
         queue_system_email(email)
+
+
+PREVIEW_LINES = 8
+PREVIEW_CHARS = 600
+
+
+def away_notice_body(
+    *, sender: str, channel_name: str, subject: str, preview: str, url: str
+) -> str:
+    """What an away owner reads without opening the inbox: who wrote, about what, how it starts."""
+    lines: list[str] = []
+    for line in preview.strip().splitlines():
+        line = line.rstrip()
+        if line or (lines and lines[-1]):  # no runs of blank lines
+            lines.append(line)
+        if len([kept for kept in lines if kept]) >= PREVIEW_LINES:
+            break
+    start = "\n".join(lines).strip()
+    if len(start) > PREVIEW_CHARS:
+        start = start[:PREVIEW_CHARS].rstrip() + "…"
+    quoted = "\n".join(f"> {line}" if line else ">" for line in start.splitlines())
+    return (
+        f"{sender} wrote to {channel_name}. The conversation is assigned to you as the "
+        "contact's owner, and you are away.\n\n"
+        f"From: {sender}\nSubject: {subject or '(no subject)'}\n\n"
+        f"{quoted or '> (no text)'}\n\n"
+        f"Open the conversation:\n{url}\n"
+    )
 
 
 def outbound_mark_bounced(*, message: Message, detail: str) -> None:

@@ -1,9 +1,10 @@
 """Intake: store every delivery on the ledger before anyone is told "OK", then queue it.
 
 Every path into the product (ESP webhooks, the SMTP listener, `deliver_eml`) ends in
-`inbound_email_receive`. The worker side (`inbound_tasks`) moves the row through processing to
-a final state; `inbound_email_requeue_stale` is the outbox sweeper that recovers rows whose queue
-message was lost (Redis down, process killed between commit and on_commit; docs/reliability.md, "Faults: database, broker, worker").
+`inbound_email_receive`. The worker side (`inbound_tasks`) moves the row through processing to a
+final state; `inbound_email_requeue_stale` is the outbox sweeper that recovers rows whose queue
+message was lost (Redis down, process killed between commit and on_commit; docs/reliability.md,
+"Faults: database, broker, worker").
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from helpdesk.broker import queue_task
 from helpdesk.db import write_bytes_column, writes_large_bytes_separately
 from helpdesk.redaction import redact_addresses
 from inbox.models import InboundEmail
@@ -36,9 +38,10 @@ ERROR_DETAIL_MAX_CHARS = 2000
 def max_mime_bytes() -> int:
     """The raw MIME size of a message at the product cap.
 
-    The cap is on the message (INBOUND_MAX_MESSAGE_BYTES, 30 MB); base64 inflates attachments by
-    4/3 and wraps lines at 76 characters (+2 for CRLF), so 30 MB of content is about 41 MB of
-    MIME (docs/reliability.md, "Mail over the size cap"). One MB more leaves room for headers and text parts.
+    The cap is on the message (INBOUND_MAX_MESSAGE_BYTES, 30 MB); base64 inflates attachments by 4/3
+    and wraps lines at 76 characters (+2 for CRLF), so 30 MB of content is about 41 MB of MIME
+    (docs/reliability.md, "Mail over the size cap"). One MB more leaves room for headers and text
+    parts.
     """
     return int(settings.INBOUND_MAX_MESSAGE_BYTES * 4 / 3 * 78 / 76) + 1024 * 1024
 
@@ -160,16 +163,9 @@ def queue_processing(inbound_email_id: int) -> bool:
     """
     from inbox.tasks import process_inbound
 
-    try:
-        process_inbound.delay(inbound_email_id)
-    except Exception:
-        logger.warning(
-            "Could not queue inbound delivery #%s; the sweeper will retry",
-            inbound_email_id,
-            exc_info=True,
-        )
-        return False
-    return True
+    return queue_task(
+        process_inbound, inbound_email_id, description=f"inbound delivery #{inbound_email_id}"
+    )
 
 
 def inbound_email_mark_processing(*, inbound_email_id: int, now: datetime) -> bool:
@@ -247,7 +243,8 @@ def inbound_email_requeue_stale(*, now: datetime) -> int:
     """Queue again every row left in `received` or stuck in `processing`; returns how many.
 
     A row stuck in processing after the last attempt is marked failed instead, so a message that
-    kills its worker (out of memory) cannot loop forever (docs/reliability.md, "A worker killed mid-task").
+    kills its worker (out of memory) cannot loop forever (docs/reliability.md, "A worker killed
+    mid-task").
     """
     after = timedelta(seconds=settings.INBOUND_REQUEUE_AFTER_SECONDS)
     # A running task may legitimately hold a row up to the task time limit.

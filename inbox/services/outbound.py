@@ -3,30 +3,38 @@
 A send is claimed on the row (state checked, `send_started_at` set in one conditional UPDATE)
 before any byte leaves, and the Message-ID is derived from the row's primary key, so a retry,
 a redelivered task or a double click can never become a second, different mail
-(docs/reliability.md, "A send that times out").
+(docs/reliability.md, "A send that times out"). A reply whose task could not be queued (the
+broker was down) or was lost waits, visibly, for `reply_requeue_unsent` on Celery beat
+(docs/reliability.md, "Replies while the broker is down").
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from channels_cfg.models import EmailChannel
-from channels_cfg.signature import render_signature
+from channels_cfg import dkim
+from channels_cfg.models import EmailChannel, SignatureImage
+from channels_cfg.selectors import dkim_signer_get
+from channels_cfg.signature import render_signature, signature_image_ids, signature_image_src
+from helpdesk.broker import queue_task
 from helpdesk.mail_ids import loop_header_value, make_outbound_message_id
+from helpdesk.mail_providers import hosted_domains
 from helpdesk.models import Agent
-from inbox.mail_providers import hosted_domains
 from inbox.models import Attachment, Message, Thread
 from inbox.outbound import compose
 from inbox.outbound.compose import ReplyRefused
+from inbox.selectors.outbound import unclaimed_reply_ids
 from inbox.selectors.threads import inbox_changed, max_attachment_bytes
 from inbox.tracking import tracking_metadata
 
@@ -34,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 # A claim older than the task time limit belongs to a worker that died mid-send.
 STALE_CLAIM = timedelta(seconds=getattr(settings, "CELERY_TASK_TIME_LIMIT", 300) + 60)
+# Stored as the delivery error of a "sending" reply whose task the broker could not take, and
+# shown to the agent as it is; the claim of its send clears it.
+QUEUED_UNTIL_REACHABLE = "Queued: it will be sent when the mail service is reachable."
 
 
 def from_header(*, channel: EmailChannel | None, agent: Agent) -> tuple[str, str]:
@@ -101,11 +112,14 @@ def reply_create(
     if thread.contact is None:
         raise ReplyRefused("This thread has no contact to reply to.")
     from_name, from_email = from_header(channel=thread.channel, agent=agent)
+    signature_html, inline_images = signature_inline_images(
+        reply_signature(channel=thread.channel, agent=agent), workspace_id=thread.workspace_id
+    )
     reply = compose.compose_reply(
         body_html=body_html,
         body_text=body_text,
         cc=cc,
-        signature_html=reply_signature(channel=thread.channel, agent=agent),
+        signature_html=signature_html,
         from_name=from_name,
         from_email=from_email,
         contact_email=thread.contact.email,
@@ -114,7 +128,9 @@ def reply_create(
     )
     now = now or timezone.now()
     with transaction.atomic():
-        message = _reply_store(reply, thread=thread, agent=agent, files=files, now=now)
+        message = _reply_store(
+            reply, thread=thread, agent=agent, files=files, inline_images=inline_images, now=now
+        )
         Thread.objects.filter(pk=thread.pk).update(
             last_message_at=now,
             message_count=F("message_count") + 1,
@@ -130,10 +146,11 @@ def _reply_store(
     thread: Thread,
     agent: Agent,
     files: list[UploadedFile],
+    inline_images: Sequence[compose.AttachmentFile] = (),
     now: datetime,
 ) -> Message:
-    """The outbound Message of `reply` with its attachments, its Message-ID derived from its
-    primary key."""
+    """The outbound Message of `reply` with its attachments (the signature's images among them,
+    inline), its Message-ID derived from its primary key."""
     message = Message.objects.create(
         workspace_id=thread.workspace_id,
         thread=thread,
@@ -164,14 +181,98 @@ def _reply_store(
             size=upload.size or 0,
             file=upload,
         )
+    # A copy per reply: the Message keeps what was sent even if the signature changes later,
+    # and the thread shows it from the cid: like any inline image (inbox.rendering).
+    for image in inline_images:
+        Attachment.objects.create(
+            message=message,
+            filename=image.filename,
+            content_type=image.content_type,
+            size=len(image.content),
+            file=ContentFile(image.content, name=image.filename),
+            content_id=image.content_id,
+            is_inline=True,
+        )
     return message
 
 
+def signature_inline_images(
+    signature_html: str, *, workspace_id: int
+) -> tuple[str, list[compose.AttachmentFile]]:
+    """The rendered signature with its images as inline parts (`cid:`), their bytes read from
+    storage; an image of another workspace, or one whose file is gone, is left out."""
+    image_ids = signature_image_ids(signature_html)
+    images: dict[str, compose.AttachmentFile] = {}
+    for image in SignatureImage.objects.filter(
+        pk__in=image_ids, channel__workspace_id=workspace_id
+    ):
+        try:
+            with image.file.open("rb") as handle:
+                content = handle.read()
+        except OSError:
+            logger.warning("signature image %s has no file; left out of the reply", image.pk)
+            continue
+        extension = image.content_type.partition("/")[2]
+        images[signature_image_src(image.pk)] = compose.AttachmentFile(
+            filename=f"signature-{image.pk}.{extension}",
+            content=content,
+            content_type=image.content_type,
+            # "inline" is no real domain: some ESPs name the part after its Content-ID.
+            content_id=f"signature-{image.pk}.{uuid.uuid4().hex}@inline",
+        )
+    return compose.inline_images(signature_html, images)
+
+
 def _queue_send(message_id: int, workspace_id: int) -> None:
+    transaction.on_commit(lambda: queue_send(message_id))
+    transaction.on_commit(lambda: inbox_changed(workspace_id=workspace_id))
+
+
+def queue_send(message_id: int) -> bool:
+    """Hand a stored reply to the workers; False when the broker cannot take it.
+
+    The reply is committed as "sending", so an outage only delays it: it is marked
+    QUEUED_UNTIL_REACHABLE for the agent, and `reply_requeue_unsent` queues it later. Queueing
+    a reply twice is harmless: the claim in `message_send` lets one send through.
+    """
     from inbox.tasks import send_message
 
-    transaction.on_commit(lambda: send_message.delay(message_id))
-    transaction.on_commit(lambda: inbox_changed(workspace_id=workspace_id))
+    if queue_task(send_message, message_id, description=f"reply #{message_id}"):
+        return True
+    Message.objects.filter(
+        pk=message_id,
+        delivery_status=Message.DeliveryStatus.SENDING,
+        send_started_at__isnull=True,
+    ).update(delivery_error=QUEUED_UNTIL_REACHABLE)
+    return False
+
+
+def is_waiting_for_broker(message: Message) -> bool:
+    """A "sending" reply whose task the broker could not take, not yet claimed by a worker."""
+    return (
+        message.delivery_status == Message.DeliveryStatus.SENDING
+        and message.send_started_at is None
+        and message.delivery_error == QUEUED_UNTIL_REACHABLE
+    )
+
+
+def reply_requeue_unsent(*, now: datetime) -> int:
+    """Queue every reply left "sending" longer than OUTBOUND_REQUEUE_AFTER_SECONDS that no task
+    claimed; returns how many were queued.
+
+    Its task was never published (the broker was down), or was lost (the process died before
+    its on-commit hook, Redis lost its data). Nothing of it has left: the claim is taken before
+    the first byte, so sending it now is its first send, and a late task of the same reply finds
+    the claim taken and skips. A claimed reply is never queued here, however old its claim: its
+    worker died mid-send, the ESP may have accepted it, and the agent decides (`is_stuck`).
+    """
+    after = timedelta(seconds=settings.OUTBOUND_REQUEUE_AFTER_SECONDS)
+    queued = 0
+    for message_id in unclaimed_reply_ids(stored_before=now - after):
+        if not queue_send(message_id):
+            break  # the broker is still down: the next sweep tries again
+        queued += 1
+    return queued
 
 
 # A reply still "sending" this long after it was stored was never picked up (its on-commit
@@ -196,7 +297,9 @@ def message_retry(*, message: Message, now: datetime | None = None) -> bool:
             pk=message.pk,
             direction=Message.Direction.OUT,
             delivery_status=Message.DeliveryStatus.FAILED,
-        ).update(delivery_status=Message.DeliveryStatus.SENDING, send_started_at=None)
+        ).update(
+            delivery_status=Message.DeliveryStatus.SENDING, send_started_at=None, delivery_error=""
+        )
         # A stuck reply keeps its state: the claim in message_send still allows one send only.
         if updated or is_stuck(message, now):
             _queue_send(message.pk, message.workspace_id)
@@ -213,11 +316,21 @@ def _claim(message_id: int, now: datetime) -> bool:
             delivery_status=Message.DeliveryStatus.SENDING,
         )
         .filter(Q(send_started_at__isnull=True) | Q(send_started_at__lt=now - STALE_CLAIM))
-        .update(send_started_at=now, delivery_attempts=F("delivery_attempts") + 1)
+        .update(
+            send_started_at=now, delivery_attempts=F("delivery_attempts") + 1, delivery_error=""
+        )
     )
 
 
 def build_email(message: Message) -> EmailMultiAlternatives:
+    """The MIME mail of a stored outbound Message, DKIM-signed with its sending domain's key
+    when the From is on a verified sending domain of the workspace."""
+    email = _unsigned_email(message)
+    signer = dkim_signer_get(workspace_id=message.workspace_id, address=message.from_email)
+    return email if signer is None else dkim.signed(email, signer)
+
+
+def _unsigned_email(message: Message) -> EmailMultiAlternatives:
     """The MIME mail of a stored outbound Message, its attachments read from storage."""
     reply = compose.Reply(
         from_name=message.from_name,
@@ -243,7 +356,10 @@ def _attachment_file(attachment: Attachment) -> compose.AttachmentFile:
     with attachment.file.open("rb") as handle:
         content = handle.read()
     return compose.AttachmentFile(
-        filename=attachment.filename, content=content, content_type=attachment.content_type
+        filename=attachment.filename,
+        content=content,
+        content_type=attachment.content_type,
+        content_id=attachment.content_id if attachment.is_inline else "",
     )
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
+from helpdesk.mail_providers import is_shared_mailbox_domain
 from helpdesk.models import Agent
 from helpdesk.refusals import Refused
-from inbox.mail_providers import is_shared_mailbox_domain
 from inbox.models import BlockedSender
 
 

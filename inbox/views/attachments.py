@@ -1,4 +1,5 @@
-"""Attachment downloads: always a download, never rendered in our origin (docs/reliability.md, "Attachment downloads")."""
+"""Attachment downloads: always a download, never rendered in our origin (docs/reliability.md,
+"Attachment downloads")."""
 
 from __future__ import annotations
 

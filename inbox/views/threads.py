@@ -6,8 +6,10 @@ Every POST also works as a plain form post (redirect back to the thread).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
+from csp.decorators import csp_update
 from django.contrib import messages as flash
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +23,8 @@ from helpdesk.models import Agent, Team
 from helpdesk.requests import AgentRequest
 from helpdesk.tenancy import admin_required, agent_required, get_scoped_or_404
 from inbox.models import Contact, Message, Thread
-from inbox.presenters import present_message, present_thread_page
+from inbox.presenters import image_viewer, present_message, present_thread_page
+from inbox.rendering import page_policy_for_message_frames
 from inbox.selectors import threads as selectors
 from inbox.services import outbound, senders
 from inbox.services import threads as services
@@ -149,8 +152,18 @@ def _thread_page(request: AgentRequest, thread: Thread) -> dict[str, Any]:
     )
 
 
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def _allows_message_frames(view: View) -> View:
+    """The page's Content-Security-Policy also allows what its message frames need
+    (inbox/rendering.py); django-csp types its decorators for views taking a request only."""
+    return cast(View, csp_update(page_policy_for_message_frames())(cast(Any, view)))
+
+
 @agent_required
 @require_GET
+@_allows_message_frames
 def thread_detail(request: AgentRequest, pk: int) -> HttpResponse:
     thread = _load_thread(request, pk)
     context = {**_list_context(request, with_rows=False), **_thread_page(request, thread)}
@@ -185,6 +198,7 @@ def thread_poll(request: AgentRequest, pk: int) -> HttpResponse:
 
 @agent_required
 @require_GET
+@_allows_message_frames
 def message_fragment(request: AgentRequest, pk: int, message_pk: int) -> HttpResponse:
     """One message again: its delivery state while sending, or with images shown."""
     thread = _load_thread(request, pk)
@@ -195,7 +209,10 @@ def message_fragment(request: AgentRequest, pk: int, message_pk: int) -> HttpRes
         thread_id=thread.pk,
     )
     view = present_message(
-        message, show_images=request.GET.get("images") == "1", image_origin=_origin(request)
+        message,
+        show_images=request.GET.get("images") == "1",
+        image_origin=_origin(request),
+        viewer=image_viewer(request.agent),
     )
     return render(request, "inbox/thread.html#message", {"thread": thread, "view": view})
 

@@ -1,4 +1,5 @@
-"""Optional per-ESP allow-lists of client networks for the inbound webhooks (docs/reliability.md, "SendGrid and networks we allow").
+"""Optional per-ESP allow-lists of client networks for the inbound webhooks (docs/reliability.md,
+"SendGrid and networks we allow").
 
 SendGrid signs no inbound post; basic auth over TLS is its only credential. An ESP that
 publishes the addresses it posts from can be held to them: INBOUND_ALLOWED_NETWORKS_<ESP> (for

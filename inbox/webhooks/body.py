@@ -1,11 +1,11 @@
 """Reading an inbound webhook's body with the inbound routes' own size limit.
 
-Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) with a 400 (docs/reliability.md, "Request bodies larger than Django's limit"), but a
-30 MB message is about 41 MB of MIME and more in JSON. Raising the global setting would lift the
-limit for every form of the site, and changing it per request is not thread safe. So the inbound
-views read the body themselves up to INBOUND_MAX_REQUEST_BYTES and, for multipart posts, parse
-the form with the standard library, keeping each field's exact bytes (Mailgun's `body-mime`
-must reach the ledger byte for byte).
+Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) with a 400 (docs/reliability.md,
+"Request bodies larger than Django's limit"), but a 30 MB message is about 41 MB of MIME and more in
+JSON. Raising the global setting would lift the limit for every form of the site, and changing it
+per request is not thread safe. So the inbound views read the body themselves up to
+INBOUND_MAX_REQUEST_BYTES and, for multipart posts, parse the form with the standard library,
+keeping each field's exact bytes (Mailgun's `body-mime` must reach the ledger byte for byte).
 """
 
 from __future__ import annotations

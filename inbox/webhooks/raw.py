@@ -2,7 +2,8 @@
 
 The message is not parsed here: parsing happens in the worker (DESIGN "Flows: Inbound"), so a
 message that breaks Python's email package (deep nesting, CR/LF in a display name, an unknown
-charset: docs/reliability.md, "Mail that breaks parsers") is stored like any other and refused later with a reason.
+charset: docs/reliability.md, "Mail that breaks parsers") is stored like any other and refused later
+with a reason.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Amazon SNS message signatures, which anymail does not check (docs/reliability.md, "Amazon SES and SNS signatures", "SNS subscriptions").
+"""Amazon SNS message signatures, which anymail does not check (docs/reliability.md, "Amazon SES and
+SNS signatures", "SNS subscriptions").
 
 Follows docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html: the string to
 sign is "Name\\nvalue\\n" for a fixed list of fields; SignatureVersion 1 is SHA1withRSA and 2 is

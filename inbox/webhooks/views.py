@@ -1,7 +1,8 @@
 """anymail's inbound webhook views, adapted so that every delivery is stored byte for byte.
 
 Each view keeps anymail's authentication (basic auth, Mailgun's HMAC) and adds what anymail lacks
-(SNS signatures and a topic allow-list for Amazon SES). Where the ESP posts the raw MIME
+(SNS signatures and a topic allow-list for Amazon SES; a fresh timestamp and an unreplayed token
+for Mailgun, inbox.webhooks.replay; each ESP's own secret, inbox.webhooks.gate). Where the ESP posts the raw MIME
 (Mailgun `body-mime`, Postmark `RawEmail`, SES SNS `content`, SendGrid `email`) the view hands
 those bytes on without parsing them; otherwise anymail parses the post and the MIME is rebuilt
 from its message. A post anymail cannot parse is still stored (its body, for an admin to see).
@@ -13,6 +14,7 @@ import base64
 import binascii
 import json
 import logging
+import time
 from email.errors import MessageError
 from typing import Any
 
@@ -36,9 +38,10 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 
 from helpdesk.redaction import redact_addresses
-from inbox.webhooks import sns
+from inbox.webhooks import replay, sns
 from inbox.webhooks.allowlist import client_allowed
 from inbox.webhooks.body import RequestTooLarge, read_inbound_body
+from inbox.webhooks.gate import EspSecretMixin
 from inbox.webhooks.raw import header_spam_verdict, raw_inbound_event
 
 logger = logging.getLogger(__name__)
@@ -56,7 +59,7 @@ PARSE_ERRORS = (
 )
 
 
-class RawMimeInboundMixin(AnymailCoreWebhookView):
+class RawMimeInboundMixin(EspSecretMixin, AnymailCoreWebhookView):
     """Read the body within the inbound size limit; store raw MIME; never 500 on a bad message."""
 
     @method_decorator(csrf_exempt)
@@ -98,6 +101,20 @@ class RawMimeInboundMixin(AnymailCoreWebhookView):
 
 
 class MailgunInboundView(RawMimeInboundMixin, MailgunInboundWebhookView):
+    def run_validators(self, request: HttpRequest) -> None:
+        # Basic auth and the HMAC first: only a signed post's token is remembered, so strangers
+        # cannot use up tokens Mailgun has yet to send.
+        super().run_validators(request)
+        timestamp, token = _mailgun_signed_fields(request)
+        refusal = replay.timestamp_refusal(timestamp, now=time.time())
+        if refusal:
+            raise AnymailWebhookValidationFailure(f"Mailgun webhook refused: {refusal}")
+        fingerprint = replay.post_fingerprint(request)
+        if replay.is_token_reused(esp="mailgun", token=token, fingerprint=fingerprint):
+            raise AnymailWebhookValidationFailure(
+                "Mailgun webhook refused: its token came before with another post"
+            )
+
     def raw_mime_events(self, request: HttpRequest) -> list[AnymailInboundEvent] | None:
         if request.content_type == "application/json" or "body-mime" not in request.POST:
             return None
@@ -120,6 +137,14 @@ class MailgunInboundView(RawMimeInboundMixin, MailgunInboundWebhookView):
                 esp_event=request,
             )
         ]
+
+
+def _mailgun_signed_fields(request: HttpRequest) -> tuple[str, str]:
+    """(timestamp, token) where anymail read them (its check has passed, so they are there)."""
+    if request.content_type == "application/json":
+        signature = json.loads(request.body)["signature"]
+        return str(signature["timestamp"]), str(signature["token"])
+    return request.POST["timestamp"], request.POST["token"]
 
 
 class PostmarkInboundView(RawMimeInboundMixin, PostmarkInboundWebhookView):

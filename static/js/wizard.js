@@ -1,6 +1,8 @@
 // The connect wizard's small behaviour htmx cannot give: modal dialogs with focus moved in and
-// back out, and the signature editor's toolbar. Without JavaScript every step still works: the
-// dialogs open through the server (?dialog= or a submit button) and the signature is a textarea.
+// back out, and the signature editor's toolbar with its Link and Image dialogs (an image is
+// uploaded with fetch). Without JavaScript every step still works: the dialogs open through the
+// server (?dialog= or a submit button), the signature is a textarea and an image is uploaded by
+// step 1's own form (Upload image).
 (function () {
   "use strict";
 
@@ -92,6 +94,122 @@
   }
 
   // --- Signature editor ---------------------------------------------------------------------
+  function escapeHTML(value) {
+    return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  }
+
+  // The error sits under its field, which points at it (aria-describedby) and is marked invalid.
+  function showFieldError(field, message) {
+    const error = document.getElementById(`${field.id}-error`);
+    if (!error) return;
+    error.textContent = message;
+    error.hidden = false;
+    field.setAttribute("aria-invalid", "true");
+    const described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (!described.includes(error.id)) described.push(error.id);
+    field.setAttribute("aria-describedby", described.join(" "));
+    field.focus();
+  }
+
+  function clearFieldErrors(dialog) {
+    dialog.querySelectorAll("[aria-invalid='true']").forEach((field) => {
+      field.removeAttribute("aria-invalid");
+      const error = document.getElementById(`${field.id}-error`);
+      if (error) error.hidden = true;
+    });
+  }
+
+  // What a link may open: a web page or a new email. A bare domain gets https://, a bare
+  // address mailto:; any other scheme (javascript:, data:, file:...) is refused.
+  function linkAddress(value) {
+    let address = value.trim();
+    if (!address) return { error: "Enter the address the link opens." };
+    if (/^[^\s:/?#@]+@[^\s@/]+\.[^\s@/]+$/.test(address)) address = `mailto:${address}`;
+    else if (!/^[a-z][a-z0-9+.-]*:/i.test(address)) address = `https://${address}`;
+    let url;
+    try {
+      url = new URL(address);
+    } catch (error) {
+      return { error: "Enter a full address, like https://www.example.com." };
+    }
+    if (!["http:", "https:", "mailto:"].includes(url.protocol)) {
+      return { error: "A link may open a web page (http:// or https://) or an email (mailto:) only." };
+    }
+    if (url.protocol === "mailto:" ? !url.pathname.includes("@") : !url.hostname.includes(".")) {
+      return { error: "Enter a full address, like https://www.example.com or mailto:help@example.com." };
+    }
+    return { address: url.protocol === "mailto:" ? address : url.href };
+  }
+
+  function wireLinkDialog(dialog, insertHTML, linkSelection) {
+    if (!dialog || dialog.dataset.ready) return;
+    dialog.dataset.ready = "1";
+    const form = dialog.querySelector("form");
+    const urlField = dialog.querySelector("#link-url");
+    const textField = dialog.querySelector("#link-text");
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      clearFieldErrors(dialog);
+      const result = linkAddress(urlField.value);
+      if (result.error) {
+        showFieldError(urlField, result.error);
+        return;
+      }
+      const selected = dialog.dataset.selection || "";
+      const text = textField.value.trim();
+      form.reset();
+      dialog.close();
+      // The selected text as it is (bold, underlined...) becomes the link; other text is new.
+      if (selected && (!text || text === selected.trim())) linkSelection(result.address);
+      else {
+        const shown = text || result.address.replace(/^mailto:/, "");
+        insertHTML(`<a href="${escapeHTML(result.address)}">${escapeHTML(shown)}</a>`);
+      }
+    });
+  }
+
+  function wireImageDialog(dialog, insertHTML) {
+    if (!dialog || dialog.dataset.ready) return;
+    dialog.dataset.ready = "1";
+    const form = dialog.querySelector("form");
+    const fileField = dialog.querySelector("#image-file");
+    const altField = dialog.querySelector("#image-alt");
+    const status = dialog.querySelector("[data-image-status]");
+    const submit = form.querySelector("button[type=submit]");
+    const maxBytes = Number(form.dataset.maxBytes);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearFieldErrors(dialog);
+      const file = fileField.files[0];
+      if (!file) return showFieldError(fileField, "Choose an image file.");
+      // The server checks again, by the file's bytes; this only saves a pointless upload.
+      if (file.size > maxBytes) return showFieldError(fileField, "The image is too large: at most 1024 KB.");
+      submit.disabled = true;
+      status.textContent = "Uploading…";
+      let answer = null;
+      try {
+        const response = await fetch(form.dataset.uploadUrl, {
+          method: "POST",
+          body: new FormData(form),
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+        });
+        answer = await response.json().catch(() => ({}));
+        if (!response.ok) answer = { error: answer.error || "The upload failed. Try again." };
+      } catch (error) {
+        answer = { error: "The upload failed: check your connection and try again." };
+      } finally {
+        submit.disabled = false;
+        status.textContent = "";
+      }
+      if (answer.error) return showFieldError(fileField, answer.error);
+      const alt = altField.value.trim();
+      form.reset();
+      dialog.close();
+      insertHTML(`<img src="${escapeHTML(answer.src)}" alt="${escapeHTML(alt)}">`);
+    });
+  }
+
   function initSignatureEditor(root) {
     root.querySelectorAll("[data-signature-editor]").forEach((editor) => {
       if (editor.dataset.ready) return;
@@ -120,11 +238,15 @@
       ["input", "keyup", "mouseup"].forEach((name) => area.addEventListener(name, saveRange));
       const restore = () => {
         area.focus();
-        if (savedRange) {
-          const selection = document.getSelection();
-          selection.removeAllRanges();
-          selection.addRange(savedRange);
+        const selection = document.getSelection();
+        if (!savedRange) {
+          // Never clicked into yet: insert at the end, not before what is there.
+          savedRange = document.createRange();
+          savedRange.selectNodeContents(area);
+          savedRange.collapse(false);
         }
+        selection.removeAllRanges();
+        selection.addRange(savedRange);
       };
       const changed = () => {
         sync();
@@ -134,20 +256,42 @@
       editor.querySelectorAll("[data-command]").forEach((button) => {
         button.addEventListener("mousedown", (event) => event.preventDefault());
         button.addEventListener("click", () => {
-          const command = button.getAttribute("data-command");
-          let value = null;
-          if (command === "createLink") {
-            value = window.prompt("Link address (https://…)", "https://");
-            if (!value) return;
-          } else if (command === "insertImage") {
-            value = window.prompt("Image address (https://…)", "https://");
-            if (!value) return;
-          }
           restore();
-          document.execCommand(command, false, value);
+          document.execCommand(button.getAttribute("data-command"), false, null);
           changed();
         });
       });
+      const fallback = editor.parentElement.querySelector("[data-signature-fallback]");
+      if (fallback) fallback.hidden = true;
+      const insertHTML = (markup) => {
+        restore();
+        document.execCommand("insertHTML", false, markup);
+        changed();
+      };
+      // Link and Image open a dialog; focus comes back to the editor, caret where it was.
+      editor.querySelectorAll("[data-signature-dialog]").forEach((button) => {
+        const dialog = document.getElementById(button.getAttribute("data-signature-dialog"));
+        if (!dialog) return;
+        button.addEventListener("mousedown", (event) => event.preventDefault());
+        button.addEventListener("click", () => {
+          saveRange();
+          const selected = savedRange ? savedRange.toString() : "";
+          dialog.dataset.selection = selected;
+          const text = dialog.querySelector("#link-text");
+          if (text) text.value = selected;
+          openDialog(dialog, area);
+        });
+        dialog.addEventListener("close", () => {
+          clearFieldErrors(dialog);
+          restore();
+        });
+      });
+      wireLinkDialog(document.getElementById("link-dialog"), insertHTML, (address) => {
+        restore();
+        document.execCommand("createLink", false, address);
+        changed();
+      });
+      wireImageDialog(document.getElementById("image-dialog"), insertHTML);
       const tokenMenu = editor.querySelector("[data-insert-token]");
       if (tokenMenu) {
         tokenMenu.addEventListener("change", () => {
@@ -169,6 +313,17 @@
     const wizard = document.getElementById("wizard");
     document.documentElement.dataset.wizardStep = wizard ? wizard.dataset.step : "";
   }
+
+  // A field's server error ("already uses the from name") goes away as soon as the admin edits
+  // the field: it described the value that was posted, not the one being typed.
+  document.addEventListener("input", (event) => {
+    const field = event.target;
+    if (!(field instanceof HTMLElement) || field.getAttribute("aria-invalid") !== "true") return;
+    if (field.closest("dialog")) return; // dialogs clear their own errors
+    field.removeAttribute("aria-invalid");
+    const error = document.getElementById(`${field.id}-error`);
+    if (error) error.hidden = true;
+  });
 
   document.addEventListener("DOMContentLoaded", () => init(document));
   document.addEventListener("htmx:afterSettle", (event) => {

@@ -323,7 +323,8 @@ def test_in_place_edits_images_paging_and_spam(
     image = page.frame_locator("iframe.message__frame").get_by_role("img", name="remote")
     image.wait_for()
     assert image.evaluate(LOADED_WIDTH) == 3
-    # Only our server spoke to the image host (docs/reliability.md, "Remote images and tracking pixels"): the frame names no other origin,
+    # Only our server spoke to the image host (docs/reliability.md, "Remote images and tracking
+    # pixels"): the frame names no other origin,
     # and the host's one request carried the proxy's User-Agent, not Chromium's.
     assert image_host.origin not in srcdoc
     assert not any(url.startswith(image_host.origin) for url in requests)
@@ -342,6 +343,7 @@ def test_in_place_edits_images_paging_and_spam(
     page.set_viewport_size({"width": 1280, "height": 860})
 
     page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(".thread-more summary").click()  # spam and blocking sit in the "More" menu
     page.get_by_role("button", name="Mark as spam").click()
     page.wait_for_url(f"{live_server.url}/inbox/")
     assert page.locator(f'[data-thread-id="{thread.pk}"]').count() == 0
@@ -401,6 +403,7 @@ def test_an_admin_undoes_spam_and_unblocks_a_sender(page, live_server, screensho
 
     page.goto(f"{live_server.url}/inbox/threads/{thread.pk}/")
     page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(".thread-more summary").click()  # spam and blocking sit in the "More" menu
     page.get_by_role("button", name="Mark as spam").click()
     page.wait_for_url(f"{live_server.url}/inbox/")
 
@@ -419,9 +422,10 @@ def test_an_admin_undoes_spam_and_unblocks_a_sender(page, live_server, screensho
     # Blocked senders, reached from Settings, with Unblock.
     page.goto(f"{live_server.url}/inbox/threads/{thread.pk}/")
     page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(".thread-more summary").click()
     page.get_by_role("button", name="Block customer.example").click()
     page.get_by_text("Mail from customer.example will be refused").wait_for()
-    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_role("link", name="Blocked senders").click()
     row = page.locator("tr", has_text="customer.example")
     assert "Whole domain" in row.inner_text()

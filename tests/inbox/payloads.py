@@ -41,9 +41,10 @@ def mailgun_mime_post(
     sender: str = "bounce@sender.example",
     token: str | None = None,
     signing_key: str = MAILGUN_SIGNING_KEY,
+    timestamp: str | None = None,
 ) -> tuple[bytes, str]:
     token = token or uuid.uuid4().hex
-    timestamp = str(int(time.time()))
+    timestamp = str(int(time.time())) if timestamp is None else timestamp
     return multipart_body(
         {
             "recipient": recipient,

@@ -1,4 +1,5 @@
-"""Mail HTML at render time (docs/reliability.md, "Hostile content"): sanitized, isolated, images gated."""
+"""Mail HTML at render time (docs/reliability.md, "Hostile content"): sanitized, isolated, images
+gated."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core.files.base import ContentFile
 
-from inbox.image_proxy import url_from_signed
+from inbox.image_proxy import SignedImage, signed_image, url_from_signed
 from inbox.models import Attachment
 from inbox.rendering import render_html_body, sanitize_mail_html
 from tests.factories import MessageFactory
@@ -100,3 +101,59 @@ def test_cid_images_are_inlined_from_the_messages_own_attachments(settings, tmp_
     # SVG (scriptable) and unknown content-ids are never embedded.
     assert "image/svg" not in rendered.srcdoc
     assert rendered.srcdoc.count('src=""') == 2
+
+
+def _img_sources(srcdoc: str) -> list[str]:
+    return [html.unescape(value) for value in re.findall(r'<img[^>]*\ssrc="([^"]*)"', srcdoc)]
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<img src=" https://t.example/p.gif ">',
+        '<img src="&#9;https://t.example/p.gif&#10;">',
+        '<img src="\n  https://t.example/p.gif\n">',
+        '<img src="&#x20;HTTPS://t.example/p.gif">',
+        '<img src="ht&#9;tps://t.example/p.gif">',
+        '<img src="https:\\\\t.example/p.gif">',
+        '<img alt="1 > 0" src=" https://t.example/p.gif">',
+    ],
+    ids=["spaces", "tab-newline", "newlines", "upper-case", "tab-inside", "backslashes", "alt"],
+)
+def test_an_image_url_a_browser_would_clean_up_still_goes_through_the_proxy(markup: str) -> None:
+    # Browsers strip surrounding whitespace, drop tabs and newlines and read "\" as "/" in an
+    # http(s) URL: what they would fetch from the sender's server we must proxy (or block).
+    shown = render_html_body(markup, show_images=True, image_origin="https://desk.example")
+    assert shown.has_remote_images
+    [src] = _img_sources(shown.srcdoc)
+    assert src.startswith("https://desk.example/image-proxy/?src=")
+    assert url_from_signed(parse_qs(urlsplit(src).query)["src"][0]).lower() == (
+        "https://t.example/p.gif"
+    )
+    assert "t.example" not in shown.srcdoc.lower().replace(html.escape(src).lower(), "")
+    blocked = render_html_body(markup)
+    assert blocked.has_remote_images
+    assert _img_sources(blocked.srcdoc) == []
+    assert "t.example" in blocked.srcdoc  # kept as data-blocked-src, which fetches nothing
+
+
+def test_an_image_url_that_is_neither_remote_nor_ours_is_dropped() -> None:
+    # "https:host/x" has no host for us but may resolve against our own origin in a browser.
+    shown = render_html_body(
+        '<img src="https:t.example/p.gif"><img src="https:/t.example/p.gif">',
+        show_images=True,
+        image_origin="https://desk.example",
+    )
+    assert _img_sources(shown.srcdoc) == ["", ""]
+
+
+def test_a_shown_image_link_names_the_viewer_it_was_rendered_for() -> None:
+    shown = render_html_body(
+        '<img src="https://t.example/p.gif">',
+        show_images=True,
+        image_origin="https://desk.example",
+        viewer="agent:7",
+    )
+    [src] = _img_sources(shown.srcdoc)
+    image = signed_image(parse_qs(urlsplit(src).query)["src"][0])
+    assert image == SignedImage(url="https://t.example/p.gif", viewer="agent:7")

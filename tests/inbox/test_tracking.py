@@ -1,5 +1,6 @@
-"""ESP delivery events after a reply was accepted (docs/reliability.md, "Replies that bounce later"): a bounce or a refusal
-posted to anymail's tracking webhook marks the reply failed, with the ESP's reason."""
+"""ESP delivery events after a reply was accepted (docs/reliability.md, "Replies that bounce
+later"): a bounce or a refusal posted to anymail's tracking webhook marks the reply failed, with the
+ESP's reason."""
 
 from __future__ import annotations
 

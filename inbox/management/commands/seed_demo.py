@@ -14,9 +14,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from channels_cfg.models import EmailChannel, ForwardingAddress
+from channels_cfg.services.channels import channel_mark_inbound
 from channels_cfg.signature import token_marker
 from helpdesk.models import Agent, Team, Workspace
 from inbox.models import Contact, Message, Thread, Ticket
@@ -91,6 +93,7 @@ def seed_demo(passwords: DemoPasswords) -> dict[str, Any]:
     channel = _channel(workspace, creator=users[0])
     channel.assign_teams.add(team)
     _threads(workspace, channel, users)
+    _mark_last_inbound(channel)
     return {
         "workspace": workspace.subdomain,
         "forwarding_address": channel.forwarding_address.address,
@@ -135,6 +138,16 @@ def _channel(workspace: Workspace, creator: Any) -> EmailChannel:
     )
     ForwardingAddress.objects.create(channel=channel, address=address, locked_at=now)
     return channel
+
+
+def _mark_last_inbound(channel: EmailChannel) -> None:
+    """The channel list's "Last mail" reads what the pipeline would have written for the seeded
+    mail (it said "No mail yet" beside a channel full of threads)."""
+    latest = Message.objects.filter(
+        thread__channel=channel, direction=Message.Direction.IN
+    ).aggregate(latest=Max("created_at"))["latest"]
+    if latest is not None:
+        channel_mark_inbound(channel_id=channel.pk, at=latest)  # never moves it backwards
 
 
 def _threads(workspace: Workspace, channel: EmailChannel, users: list[Any]) -> None:

@@ -496,7 +496,8 @@ def test_provider_step_shows_instructions_with_the_address_filled_in(
     page = admin_client.get(url).content.decode()
     assert "Forwarding and POP/IMAP" in page  # Gmail by default
     assert f"Enter {draft.forwarding_address.address}, click Next" in page
-    assert "appears in your inbox and here on this page" in page
+    assert "it appears here and in the inbox under" in page
+    assert 'href="/inbox/?view=confirmations">Forwarding confirmations</a>' in page
 
     response = admin_client.post(
         url, {"provider": "microsoft365", "team_address": "help@acme.example"}, **HTMX

@@ -175,3 +175,120 @@ def test_only_mail_that_may_be_a_forward_needs_the_trusted_forwarders(fixture, m
 
 def test_a_forwards_subject_alone_may_be_a_forward():
     assert may_be_forward(parse(b"From: a@b.example\nSubject: Fwd: Hello\n\nHi.\n"))
+
+
+# --- Forwards found by their shape (inbox.inbound.forwarded), as attribution uses them --------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "sender", "via", "rule", "subject"),
+    [
+        (
+            "yahoo_forward_glued.eml",
+            "olga@client.example",
+            "yahoo_forward",
+            "From label",
+            "Order 1234 never came",
+        ),
+        (
+            "outlook2019_wrote_forward.eml",
+            "paul@payer.example",
+            "quoted_forward",
+            "'wrote:' line under a forward's subject",
+            None,
+        ),
+        (
+            "thunderbird_forward_html_only.eml",
+            "lena@lamps.example",
+            "thunderbird_forward",
+            "From label",
+            "Broken lamp",
+        ),
+        (
+            "outlook_forward_fr_spaced.eml",
+            "julien@devis.example",
+            "outlook_forward",
+            "From label",
+            "Devis 2025",
+        ),
+    ],
+)
+def test_forwards_of_each_shape_name_their_sender_and_the_rule_that_decided(
+    fixture, sender, via, rule, subject
+):
+    result = attribute(parse(fixture_bytes(fixture)), AGENTS)
+    assert (result.from_email, result.via, result.rule) == (sender, via, rule)
+    assert result.forwarded_by == "agent@acme.example" and result.subject == subject
+    assert result.forwarder_note and result.text and sender not in result.text
+
+
+def test_a_forward_with_unknown_labels_says_position_decided():
+    raw = (
+        b"From: Agent Smith <agent@acme.example>\nSubject: Fwd: Order\n"
+        b"Content-Type: text/plain; charset=utf-8\n\nPlease look.\n\n"
+        b"---------- Qwerty zxcv ---------\nBlorp: Olga <olga@client.example>\n"
+        b"Snarf: Mon, 2 Nov 2026 at 09:00\nGlim: Order\nTrup: <agent@acme.example>\n\nHello\n"
+    )
+    result = attribute(parse(raw), AGENTS)
+    assert (result.from_email, result.rule) == ("olga@client.example", "first line of the block")
+
+
+def test_a_forward_naming_its_sender_without_an_address_stays_with_the_forwarder():
+    result = attribute(parse(fixture_bytes("forward_name_without_address.eml")), AGENTS)
+    assert (result.from_email, result.via) == ("agent@acme.example", "forward_without_address")
+    assert "forwarded from John Doe, no address given" in result.warnings
+    assert result.text is None  # the whole mail is shown as the forwarder sent it
+
+
+def test_a_wrote_line_under_a_replys_subject_is_quoted_history():
+    result = attribute(parse(fixture_bytes("reply_quoting_wrote.eml")), AGENTS)
+    assert (result.from_email, result.via) == ("agent@acme.example", "from_header")
+
+
+def test_a_wrote_line_under_a_forward_from_a_stranger_is_not_believed():
+    raw = fixture_bytes("outlook2019_wrote_forward.eml").replace(
+        b"agent@acme.example", b"mallory@evil.example"
+    )
+    assert attribute(parse(raw), AGENTS).from_email == "mallory@evil.example"
+
+
+# --- Colleagues at the team's own domain, authenticated by our receiving service -------------
+
+COLLEAGUE_FORWARD = fixture_bytes("gmail_forward.eml").replace(
+    b"From: Agent Smith <agent@acme.example>", b"From: Carol Colleague <carol@acme.example>"
+)
+
+
+@pytest.mark.parametrize(
+    ("domains", "authenticated", "sender"),
+    [
+        (frozenset({"acme.example"}), True, "olga@client.example"),
+        (frozenset({"acme.example"}), False, "carol@acme.example"),  # not authenticated
+        (frozenset({"other.example"}), True, "carol@acme.example"),  # not the team's domain
+        (frozenset(), True, "carol@acme.example"),  # the team's domain is a shared provider
+    ],
+)
+def test_a_colleagues_forward_is_believed_only_when_authenticated_at_the_teams_domain(
+    domains, authenticated, sender
+):
+    rules = ChannelRules(colleague_domains=domains, sender_authenticated=authenticated)
+    result = attribute(parse(COLLEAGUE_FORWARD), rules)
+    assert result.from_email == sender
+    assert result.forwarded_by == ("carol@acme.example" if sender != "carol@acme.example" else "")
+
+
+@pytest.mark.parametrize(
+    ("subject", "forward", "reply"),
+    [
+        ("Fwd: x", True, False),
+        ("Re: Fwd: x", True, True),
+        ("TR : Devis", True, False),
+        ("WG: WG: Angebot", True, False),
+        ("Doorst: offerte", True, False),
+        ("SV: Tilbud", False, True),
+        ("Order: 12", False, False),
+    ],
+)
+def test_subject_prefixes_come_from_one_list(subject, forward, reply):
+    parsed = parse(f"From: a@b.example\nSubject: {subject}\n\nHi\n".encode())
+    assert (is_forward(parsed), is_reply(parsed)) == (forward, reply)

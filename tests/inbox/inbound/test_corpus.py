@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.db.models import Count
 
+from inbox.inbound.attribute import ChannelRules, attribute
+from inbox.inbound.forwarded import subject_prefixes
 from inbox.inbound.parse import parse
 from inbox.inbound.pipeline import process_inbound_email
 from inbox.models import InboundEmail, Message
@@ -118,3 +120,24 @@ def test_corpus_auto_forwarded_mail_keeps_the_sender_and_records_the_forwarder(s
         # spamassassin/nice/mime3 was resent by its own author (Resent-From == From).
         if entry["path"] != "spamassassin/nice/mime3":
             assert message.forwarded_by, entry["path"]
+
+
+def test_corpus_quoted_replies_are_never_attributed_to_whom_they_quote(shared_dir):
+    """Every sender trusted (the worst case: their forwards are believed), a mail whose subject
+    says reply keeps its sender, or names the writer of a message attached to it; never someone
+    named in its quoted history."""
+    checked, wrong = 0, []
+    for entry in corpus_rows(shared_dir):
+        if entry["category"] in {"forwarded-manual", "auto-forwarded", "group"}:
+            continue
+        parsed = parse((shared_dir / "corpus" / entry["path"]).read_bytes())
+        if parsed.malformed or subject_prefixes(parsed.subject)[:1] != ["reply"]:
+            continue
+        checked += 1
+        trusted = ChannelRules(trusted_forwarders=frozenset({parsed.from_email}))
+        sender = attribute(parsed, trusted).from_email
+        if sender != parsed.from_email and sender not in {m.from_email for m in parsed.embedded}:
+            wrong.append((entry["path"], parsed.subject[:40], sender))
+    print(f"{checked} replies checked")
+    assert checked >= 50
+    assert wrong == [], "\n".join(map(str, wrong))

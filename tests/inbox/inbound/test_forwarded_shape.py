@@ -84,7 +84,7 @@ TEXT_FORWARDS = {
     ),
     "outlook_2019_wrote_turkish_name_first": (
         "İLT: Sipariş",
-        f'"John Doe" <{JOHN}>, 28/10/2021 12:46 tarihinde şunu yazdı:\n\n{indented(BODY)}',
+        f'"John Doe" <{JOHN}>, 28/10/2021 12:46 tarihinde şunu yazd\u0131:\n\n{indented(BODY)}',
     ),
     "outlook_2019_wrote_hungarian_parenthesised": (
         "VB: x",
@@ -97,9 +97,19 @@ TEXT_FORWARDS = {
     "apple_mail_russian_quoted": (
         "Fwd: Заказ",
         quoted(
-            f"Начало переадресованного сообщения:\n\nОтправитель: John Doe <{JOHN}>\n"
-            f"Тема: Заказ\nДата: 26 октября 2021 г. в 14:25:08 GMT+3\n"
-            f"Кому: bessie@acme.example\nКопия: {CC}\n\n{BODY}"
+            "\n".join(
+                [
+                    "Начало переадресованного сообщения:",
+                    "",
+                    f"Отправитель: John Doe <{JOHN}>",
+                    "Тема: Заказ",
+                    "Дата: 26 октября 2021 года в 14:25:08 GMT+3",
+                    "Кому: bessie@acme.example",
+                    f"Копия: {CC}",
+                    "",
+                    BODY,
+                ]
+            )
         ),
     ),
     "apple_mail_intro_unquoted_block_quoted": (
@@ -162,8 +172,9 @@ TEXT_FORWARDS = {
     ),
     "full_width_colons": (
         "Fwd: ご注文",
-        f"---------- メッセージを転送 ---------\n送信元：John Doe <{JOHN}>\n"
-        f"日付：2022年9月19日月曜日 17:55:44 -0400\n件名：ご注文\n送信先：bessie@acme.example\n\n{BODY}",
+        f"---------- メッセージを転送 ---------\n送信元\uff1aJohn Doe <{JOHN}>\n"
+        "日付\uff1a2022年9月19日月曜日 17:55:44 -0400\n件名\uff1aご注文\n"
+        f"送信先\uff1abessie@acme.example\n\n{BODY}",
     ),
     "mailmate_intro_then_quoted_block": (
         "Fwd: Order",
@@ -177,9 +188,17 @@ TEXT_FORWARDS = {
     ),
     "greek_labels_and_separator_unknown": (
         "Fwd: Παραγγελία",
-        f"---------- Προωθημένο μήνυμα ---------\nΑποστολέας: John Doe <{JOHN}>\n"
-        f"Ημερομηνία αποστολής: Τετ, 27 Οκτ 2021 στις 9:31 π.μ.\nΘέμα: Παραγγελία\n"
-        f"Παραλήπτης: <bessie@acme.example>\n\n{BODY}",
+        "\n".join(
+            [
+                "---------- Προωθημένο μήνυμα ---------",
+                f"Αποστολέας: John Doe <{JOHN}>",
+                "Ημερομηνία αποστολής: Τετ, 27 Οκτ 2021 στις 9:31 π.μ.",
+                "Θέμα: Παραγγελία",
+                "Παραλήπτης: <bessie@acme.example>",
+                "",
+                BODY,
+            ]
+        ),
     ),
 }
 
@@ -226,7 +245,7 @@ def test_glued_yahoo_block_is_read_as_separate_header_lines():
     subject, text = TEXT_FORWARDS["yahoo_glued"]
     block = find_forward(text=text, subject=subject)
     assert block is not None
-    assert (block.via, block.subject, block.body) == ("yahoo_forward", "Order", BODY)
+    assert (block.via, block.subject, block.body.strip()) == ("yahoo_forward", "Order", BODY)
 
 
 @pytest.mark.parametrize(
@@ -238,7 +257,8 @@ def test_glued_yahoo_block_is_read_as_separate_header_lines():
             [
                 "----- Fwd -----",
                 "From: A <a@x.example>",
-                'To: "b@y.example" <b@y.example>Cc: c@z.example',
+                'To: "b@y.example" <b@y.example>',
+                "Cc: c@z.example",
                 "Sent: Tuesday, 2 Nov 2021, 09:26 GMT+1",
                 "Subject: Hi",
             ],
@@ -252,8 +272,22 @@ def test_glued_yahoo_block_is_read_as_separate_header_lines():
                 "Temat: Hi",
             ],
         ),
-        ("Call me at 10:30: my address is a@x.example", ["Call me at 10:30: my address is a@x.example"]),
+        (
+            "Call me at 10:30: my address is a@x.example",
+            ["Call me at 10:30: my address is a@x.example"],
+        ),
         ("From: A <a@x.example> Sent: Monday", ["From: A <a@x.example> Sent: Monday"]),
+        (  # the separator's closing dashes run straight into the first label
+            "----- Forwarded Message -----From: A <a@x.example>To: b@y.example"
+            "Sent: Monday, 3 March 2025, 10:00 GMT+1Subject: Hi",
+            [
+                "----- Forwarded Message -----",
+                "From: A <a@x.example>",
+                "To: b@y.example",
+                "Sent: Monday, 3 March 2025, 10:00 GMT+1",
+                "Subject: Hi",
+            ],
+        ),
     ],
 )
 def test_unglue_splits_at_labels_run_on_after_a_value(line, parts):
@@ -268,10 +302,10 @@ def _html_forward(header_html: str, subject: str = "Fwd: Order") -> str | None:
 HTML_FORWARDS = {
     "gmail": (
         '<div class="gmail_quote"><div dir="ltr" class="gmail_attr">---------- Forwarded message'
-        " ---------<br>From: <strong class=\"gmail_sendername\" dir=\"auto\">John Doe</strong> "
+        ' ---------<br>From: <strong class="gmail_sendername" dir="auto">John Doe</strong> '
         f'<span dir="auto">&lt;<a href="mailto:{JOHN}">{JOHN}</a>&gt;</span><br>Date: Wed, Oct'
         " 27, 2021 at 9:31 AM<br>Subject: Order<br>To: &lt;bessie@acme.example&gt;<br></div>"
-        f"<br><br><div dir=\"ltr\">{BODY}</div></div>"
+        f'<br><br><div dir="ltr">{BODY}</div></div>'
     ),
     "outlook_web_divRplyFwdMsg": (
         '<hr style="display:inline-block;width:98%" tabindex="-1"><div id="divRplyFwdMsg" '
@@ -292,7 +326,7 @@ HTML_FORWARDS = {
         'class="moz-email-headers-table" border="0" cellspacing="0" cellpadding="0"><tbody><tr>'
         '<th valign="BASELINE" nowrap="nowrap" align="RIGHT">Subject: </th><td>Re: Question</td>'
         '</tr><tr><th valign="BASELINE" nowrap="nowrap" align="RIGHT">Date: </th><td>Wed, 3 Nov '
-        "2021 15:51:30 +0100</td></tr><tr><th valign=\"BASELINE\" nowrap=\"nowrap\" "
+        '2021 15:51:30 +0100</td></tr><tr><th valign="BASELINE" nowrap="nowrap" '
         'align="RIGHT">From: </th><td>John Doe <a class="moz-txt-link-rfc2396E" '
         f'href="mailto:{JOHN}">&lt;{JOHN}&gt;</a></td></tr><tr><th valign="BASELINE" '
         'nowrap="nowrap" align="RIGHT">To: </th><td>bessie@acme.example</td></tr></tbody>'
@@ -303,13 +337,13 @@ HTML_FORWARDS = {
         'class="Apple-interchange-newline"><div style="margin-top: 0px;"><span><b>Від кого: </b>'
         f'</span><span>John Doe &lt;<a href="mailto:{JOHN}">{JOHN}</a>&gt;<br></span></div>'
         "<div><span><b>Тема: </b></span><span><b>Замовлення</b><br></span></div><div><span><b>"
-        "Дата: </b></span><span>26 жовтня 2021 р. о 14:25:08 GMT+3<br></span></div><div><span>"
+        "Дата: </b></span><span>26 жовтня 2021 року 14:25:08 GMT+3<br></span></div><div><span>"
         "<b>Кому: </b></span><span>bessie@acme.example<br></span></div><br><div><div>"
         f"{BODY}</div></div></blockquote></div>"
     ),
     "yahoo_quoted": (
         '<div class="yahoo_quoted"><div style="font-family: Helvetica;">----- Forwarded Message'
-        f' ----- <div><b>From:</b> John Doe &lt;{JOHN}&gt;</div><div><b>To:</b> '
+        f" ----- <div><b>From:</b> John Doe &lt;{JOHN}&gt;</div><div><b>To:</b> "
         '"bessie@acme.example" &lt;bessie@acme.example&gt;</div><div><b>Sent:</b> Tuesday, '
         "November 2, 2021, 09:26:50 AM GMT+1</div><div><b>Subject:</b> Order</div><div><br>"
         f"</div>{BODY}</div></div>"
@@ -452,6 +486,7 @@ def test_a_mail_answering_another_keeps_an_unlabelled_block_as_history():
         ("FW: RE: x", ["forward", "reply"]),
         ("Re: Fwd: x", ["reply", "forward"]),
         ("[EXTERNAL] WG: x", ["forward"]),
+        ("[Fwd: Netscape Enterprise vs. Apache Secure]", ["forward"]),
         ("İLT: x", ["forward"]),
         ("Redir.: x", ["forward"]),
         ("转发\uff1a订单", ["forward"]),

@@ -484,8 +484,9 @@ def test_unlinked_bounce_makes_no_contact_and_no_ticket(deliver):
 def test_mail_from_a_null_envelope_sender_is_never_answered(
     deliver, channel, agent, django_capture_on_commit_callbacks, headers
 ):
-    """docs/reliability.md, "Nothing answers a sender automatically": nothing the pipeline sends goes to the mail's sender; the only mail
-    it may send is the away owner's notice, to the owner."""
+    """docs/reliability.md, "Nothing answers a sender automatically": nothing the pipeline sends
+    goes to the mail's sender; the only mail it may send is the away owner's notice, to the
+    owner."""
     Agent.objects.filter(pk=agent.pk).update(availability=Agent.Availability.AWAY)
     ContactFactory(workspace=channel.workspace, email="robot@customer.example", owner=agent.user)
     channel.auto_assign, channel.assign_mode = True, "contact_owner"
@@ -501,3 +502,115 @@ def test_mail_from_a_null_envelope_sender_is_never_answered(
     recipients = [address for sent in mail.outbox for address in sent.recipients()]
     assert "robot@customer.example" not in recipients
     assert set(recipients) <= {agent.user.email}
+
+
+# --- Forwards by their shape, delivered as an agent's forward ------------------------------
+
+
+@pytest.fixture
+def forwarding_agent(agent):
+    agent.user.email = "agent@acme.example"
+    agent.user.save()
+    return agent
+
+
+@pytest.mark.parametrize(
+    ("fixture", "sender", "via", "rule"),
+    [
+        ("yahoo_forward_glued.eml", "olga@client.example", "yahoo_forward", "From label"),
+        (
+            "outlook2019_wrote_forward.eml",
+            "paul@payer.example",
+            "quoted_forward",
+            "'wrote:' line under a forward's subject",
+        ),
+        (
+            "thunderbird_forward_html_only.eml",
+            "lena@lamps.example",
+            "thunderbird_forward",
+            "From label",
+        ),
+        ("outlook_forward_fr_spaced.eml", "julien@devis.example", "outlook_forward", "From label"),
+    ],
+)
+def test_an_agents_forward_of_each_shape_is_filed_under_its_original_sender(
+    deliver, forwarding_agent, fixture, sender, via, rule
+):
+    message = message_of(deliver(fixture))
+    assert (message.from_email, message.attributed_via, message.attribution_rule) == (
+        sender,
+        via,
+        rule,
+    )
+    assert message.forwarded_by == "agent@acme.example"
+    assert message.thread.contact.email == sender
+    assert message.forwarder_note and sender not in message.text
+
+
+def test_a_forward_naming_no_address_stays_with_the_agent_and_says_so(
+    deliver, forwarding_agent, agent_client
+):
+    message = message_of(deliver("forward_name_without_address.eml"))
+    assert (message.from_email, message.attributed_via) == (
+        "agent@acme.example",
+        "forward_without_address",
+    )
+    assert message.sender_warnings == ["forwarded from John Doe, no address given"]
+    assert "Call me back please." in message.text  # the mail is kept whole
+    page = agent_client.get(f"/inbox/threads/{message.thread_id}/").content.decode()
+    assert "forwarded from John Doe, no address given" in page
+
+
+def test_a_quoted_reply_under_re_is_never_attributed_to_the_quoted_sender(
+    deliver, forwarding_agent
+):
+    message = message_of(deliver("reply_quoting_wrote.eml"))
+    assert (message.from_email, message.attributed_via) == ("agent@acme.example", "from_header")
+    assert not Contact.objects.filter(email="paul@payer.example").exists()
+
+
+def test_thread_page_says_which_rule_found_the_sender(deliver, forwarding_agent, agent_client):
+    message = message_of(deliver("outlook2019_wrote_forward.eml"))
+    page = agent_client.get(f"/inbox/threads/{message.thread_id}/").content.decode()
+    assert (
+        "attributed via the quoted message of a forward (&#x27;wrote:&#x27; line under a "
+        "forward&#x27;s subject)" in page
+    )
+
+
+# --- Colleagues at the team's own domain --------------------------------------------------
+
+COLLEAGUE_FORWARD = fixture_bytes("gmail_forward.eml").replace(
+    b"From: Agent Smith <agent@acme.example>", b"From: Carol Colleague <carol@acme.example>"
+)
+OUR_DKIM_PASS = b"Authentication-Results: mx.ours.example; dkim=pass header.d=acme.example\n"
+
+
+@pytest.fixture
+def team_at_acme(channel, settings):
+    settings.INBOUND_AUTHSERV_IDS = ["mx.ours.example"]
+    channel.team_address = "support@acme.example"
+    channel.save()
+    return channel
+
+
+def test_an_authenticated_colleagues_forward_is_believed(deliver, team_at_acme):
+    message = message_of(deliver(OUR_DKIM_PASS + COLLEAGUE_FORWARD))
+    assert (message.from_email, message.forwarded_by) == (
+        "olga@client.example",
+        "carol@acme.example",
+    )
+
+
+def test_a_colleagues_forward_without_authentication_stays_theirs(deliver, team_at_acme):
+    assert message_of(deliver(COLLEAGUE_FORWARD)).from_email == "carol@acme.example"
+    forged = b"Authentication-Results: mx.theirs.example; dkim=pass header.d=acme.example\n"
+    again = forged + COLLEAGUE_FORWARD.replace(b"<gmail-fwd-1@", b"<gmail-fwd-2@")
+    assert message_of(deliver(again)).from_email == "carol@acme.example"
+
+
+def test_a_colleague_at_a_shared_provider_is_never_believed(deliver, team_at_acme):
+    EmailChannel.objects.filter(pk=team_at_acme.pk).update(team_address="support.acme@gmail.com")
+    raw = COLLEAGUE_FORWARD.replace(b"carol@acme.example", b"carol@gmail.com")
+    gmail_pass = b"Authentication-Results: mx.ours.example; dkim=pass header.d=gmail.com\n"
+    assert message_of(deliver(gmail_pass + raw)).from_email == "carol@gmail.com"

@@ -11,6 +11,7 @@ from inbox.inbound.parse import ParsedEmail, parse
 from inbox.inbound.validate import (
     ValidationContext,
     blocked_rule,
+    dmarc_aligned_pass,
     dmarc_failed,
     ids_quoted_by_bounce,
     is_auto_reply,
@@ -273,3 +274,42 @@ def test_dsn_and_failed_recipients_flag_a_bounce():
 )
 def test_ids_quoted_by_bounce(raw, expected):
     assert ids_quoted_by_bounce(parse(raw)) == expected
+
+
+OURS = frozenset({"mx.ours.example"})
+
+
+def _from_acme(results: str, sender: str = "carol@acme.example") -> ParsedEmail:
+    return parse(
+        f"Authentication-Results: {results}\nFrom: Carol <{sender}>\nSubject: Fwd: x\n\nHi\n".encode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("results", "sender", "passed"),
+    [
+        ("mx.ours.example; dkim=pass header.d=acme.example; spf=fail", None, True),
+        ("mx.ours.example; dkim=pass header.d=mail.acme.example", None, True),  # relaxed
+        ("mx.ours.example; spf=pass; dmarc=pass header.from=acme.example", None, True),
+        ("mx.ours.example; dkim=pass header.d=other.example; dmarc=none", None, False),
+        ("mx.ours.example; dkim=fail header.d=acme.example; dmarc=fail", None, False),
+        ("mx.ours.example; dmarc=pass header.from=other.example", None, False),
+        ("mx.ours.example; spf=pass smtp.mailfrom=acme.example", None, False),  # SPF alone
+        ("mx.theirs.example; dkim=pass header.d=acme.example; dmarc=pass", None, False),
+        ("mx.ours.example; dkim=pass header.d=acme.example", "carol@acme.example.evil", False),
+    ],
+)
+def test_dmarc_aligned_pass_needs_our_own_authentication_of_the_from_domain(
+    results, sender, passed
+):
+    parsed = _from_acme(results, sender or "carol@acme.example")
+    assert dmarc_aligned_pass(parsed, OURS) is passed
+
+
+def test_dmarc_aligned_pass_ignores_authentication_results_a_sender_wrote_below_ours():
+    raw = (
+        b"Authentication-Results: mx.ours.example; dkim=none; dmarc=none\n"
+        b"Authentication-Results: mx.ours.example; dkim=pass header.d=acme.example; dmarc=pass\n"
+        b"From: Carol <carol@acme.example>\nSubject: x\n\nHi\n"
+    )
+    assert dmarc_aligned_pass(parse(raw), OURS) is False

@@ -71,7 +71,8 @@ def test_a_rolled_back_delivery_queues_nothing(
 def test_a_lost_on_commit_hook_is_recovered_by_the_sweeper(
     forwarding_address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The process dies between the commit and its on-commit hook (docs/reliability.md, "A lost on-commit hook").
+    # The process dies between the commit and its on-commit hook (docs/reliability.md, "A lost
+    # on-commit hook").
     monkeypatch.setattr(transaction, "on_commit", lambda func, **kwargs: None)
     row = inbound_email_receive(
         raw=simple_message(), esp="test", envelope_recipient=forwarding_address
@@ -177,7 +178,8 @@ def test_a_row_processing_within_the_time_limit_is_left_alone(forwarding_address
 def test_the_task_is_acked_late_with_bounded_retries_inside_the_visibility_timeout(
     settings: object,
 ) -> None:
-    # docs/reliability.md, "Tasks longer than the visibility timeout": redelivered if the worker dies, never redelivered while still running.
+    # docs/reliability.md, "Tasks longer than the visibility timeout": redelivered if the worker
+    # dies, never redelivered while still running.
     assert process_inbound.acks_late is True
     assert process_inbound.max_retries == settings.TASK_MAX_RETRIES  # type: ignore[attr-defined]
     assert settings.CELERY_TASK_TIME_LIMIT < settings.CELERY_VISIBILITY_TIMEOUT  # type: ignore[attr-defined]

@@ -196,7 +196,8 @@ def test_control_characters_never_reach_the_from_header(reply, agent_client, con
 
 
 def test_a_send_timeout_is_never_resent_automatically(conversation, agent):
-    """docs/reliability.md, "A send that times out": the ESP may have accepted the mail before timing out."""
+    """docs/reliability.md, "A send that times out": the ESP may have accepted the mail before
+    timing out."""
     with mock.patch("inbox.tasks.send_message.delay"):
         message = outbound.reply_create(thread=conversation, agent=agent, body_text="Hi")
     with mock.patch(
@@ -215,7 +216,8 @@ def test_a_send_timeout_is_never_resent_automatically(conversation, agent):
 def test_a_reply_never_picked_up_can_be_sent_again_once(
     agent_client, conversation, agent, django_capture_on_commit_callbacks
 ):
-    """Its on-commit callback was lost (docs/reliability.md, "A send that times out"): the agent sees Send again."""
+    """Its on-commit callback was lost (docs/reliability.md, "A send that times out"): the agent
+    sees Send again."""
     from datetime import timedelta
 
     from django.utils import timezone

@@ -1,4 +1,5 @@
-"""Tenancy, CSRF and attachment downloads on every inbox URL (docs/reliability.md, "Access between workspaces")."""
+"""Tenancy, CSRF and attachment downloads on every inbox URL (docs/reliability.md, "Access between
+workspaces")."""
 
 from __future__ import annotations
 

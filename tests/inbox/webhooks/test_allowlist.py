@@ -1,5 +1,6 @@
-"""Optional allow-lists of the networks an ESP posts from (docs/reliability.md, "SendGrid and networks we allow": SendGrid signs
-nothing, so basic auth is its only credential unless its addresses are pinned too)."""
+"""Optional allow-lists of the networks an ESP posts from (docs/reliability.md, "SendGrid and
+networks we allow": SendGrid signs nothing, so basic auth is its only credential unless its
+addresses are pinned too)."""
 
 from __future__ import annotations
 

@@ -33,7 +33,8 @@ def post_mailgun(client: Client, raw: bytes, recipient: str):
 
 @pytest.mark.parametrize("name", ["deep_mime_nesting", "crlf_in_display_name", "unknown_charset"])
 def test_these_messages_make_anymail_itself_raise(name: str) -> None:
-    # Why the webhook does not let anymail parse the MIME in the request (docs/reliability.md, "Mail that breaks parsers").
+    # Why the webhook does not let anymail parse the MIME in the request (docs/reliability.md, "Mail
+    # that breaks parsers").
     with pytest.raises((RecursionError, ValueError, LookupError)):
         message = AnymailInboundMessage.parse_raw_mime_bytes(POISON[name])
         _ = (message.from_email, message.text, message.html, message.as_bytes())

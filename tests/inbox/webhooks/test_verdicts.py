@@ -1,4 +1,5 @@
-"""ESP spam verdicts are kept only where that ESP adds them itself (docs/reliability.md, "Forged spam verdicts")."""
+"""ESP spam verdicts are kept only where that ESP adds them itself (docs/reliability.md, "Forged
+spam verdicts")."""
 
 from __future__ import annotations
 

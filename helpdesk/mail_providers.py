@@ -1,5 +1,6 @@
-"""Domains shared by many unrelated people: a block on one of them would refuse mail from
-customers who have nothing to do with the sender an agent meant to block."""
+"""Mail domains: those shared by many unrelated people (free-mail providers), and the ones we
+host. Used by blocking (a block on gmail.com would refuse unrelated customers), by sending
+domains (nobody may claim gmail.com) and by reply composition."""
 
 from __future__ import annotations
 
