@@ -137,12 +137,58 @@ def present_message(
     attachments = getattr(message, "attachment_list", None)
     if attachments is None:
         attachments = list(message.attachments.all())
+    bodies = _bodies(
+        message,
+        attachments,
+        show_images=show_images and bool(image_origin),
+        image_origin=image_origin,
+        viewer=viewer,
+    )
+    status, error, bounces = _delivery(message)
+    return MessageView(
+        message=message,
+        kind=kind,
+        kind_label=label,
+        sender_name=message.from_name,
+        sender_email=message.from_email,
+        attribution=attribution_line(message),
+        body=bodies.body,
+        text=bodies.text.new,
+        attachments=[
+            present_attachment(a) for a in attachments if not a.is_inline or not bodies.body
+        ],
+        delivery_status=status,
+        delivery_error=error,
+        bounces=bounces,
+        warnings=_warnings(message),
+        show_images=show_images,
+        folded_body=bodies.folded_body,
+        folded_text=bodies.text.folded,
+    )
+
+
+@dataclass(frozen=True)
+class _Bodies:
+    body: RenderedBody | None
+    folded_body: RenderedBody | None
+    text: Split
+
+
+def _bodies(
+    message: Message,
+    attachments: list[Attachment],
+    *,
+    show_images: bool,
+    image_origin: str,
+    viewer: str,
+) -> _Bodies:
+    """The rendered HTML (what is new, and the folded history) or else the text."""
 
     def render(html: str) -> RenderedBody:
         return render_html_body(
             html,
             attachments=attachments,
-            show_images=show_images and bool(image_origin),
+            show_images=show_images,
             image_origin=image_origin,
             viewer=viewer,
         )
@@ -153,7 +199,10 @@ def present_message(
     if body is not None and folded_body is not None and folded_body.has_remote_images:
         body = replace(body, has_remote_images=True)  # one "Show images" for both frames
     text = _split(message, message.text, split_text) if body is None else Split(message.text, "")
-    status = message.delivery_status
+    return _Bodies(body, folded_body, text)
+
+
+def _warnings(message: Message) -> list[str]:
     warnings = [str(warning) for warning in message.sender_warnings or []]
     if "@" in message.from_name and message.direction == Message.Direction.IN:
         # "support@bank.com" <x@evil.example>: the name looks like an address (docs/reliability.md,
@@ -161,33 +210,20 @@ def present_message(
         warnings.append(
             f"The sender's name looks like an address; the mail came from {message.from_email}."
         )
+    return warnings
+
+
+def _delivery(message: Message) -> tuple[str, str, list[Message]]:
+    """(status, error, bounces) of a reply: a bounce marks it failed even after the ESP took it."""
+    status, error = message.delivery_status, message.delivery_error
     bounces: list[Message] = []
     if message.direction == Message.Direction.OUT:
         prefetched = getattr(message, "bounce_list", None)
         bounces = list(prefetched if prefetched is not None else message.bounces.all())
-    error = message.delivery_error
     if bounces and status != Message.DeliveryStatus.FAILED:
-        # A bounce reports the reply undeliverable even though the ESP accepted it.
         status = Message.DeliveryStatus.FAILED
         error = error or f"Bounced: {bounces[-1].subject or 'delivery failed'}"
-    return MessageView(
-        message=message,
-        kind=kind,
-        kind_label=label,
-        sender_name=message.from_name,
-        sender_email=message.from_email,
-        attribution=attribution_line(message),
-        body=body,
-        text=text.new,
-        attachments=[present_attachment(a) for a in attachments if not a.is_inline or not body],
-        delivery_status=status,
-        delivery_error=error,
-        bounces=bounces,
-        warnings=warnings,
-        show_images=show_images,
-        folded_body=folded_body,
-        folded_text=text.folded,
-    )
+    return status, error, bounces
 
 
 def _split(message: Message, body: str, split: Callable[[str], Split]) -> Split:
