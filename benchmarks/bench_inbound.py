@@ -5,7 +5,7 @@ created again each run) and Redis (REDIS_URL, a private queue that no other work
 1. floor: Python's `email` parse plus one INSERT per corpus message, the least any pipeline does;
 2. webhook burst: every corpus message posted to gunicorn's Mailgun webhook, 100 at a time;
 3. webhook at 100 requests/s: the corpus posted again at a steady 100/s, latency per request;
-4. pipeline: one Celery worker process (4 threads; BENCH_WORKER_POOL=solo for one at a time)
+4. pipeline: one Celery worker (4 prefork processes; BENCH_WORKER_POOL=solo for one at a time)
    works through everything the webhooks queued;
 5. large posts: a 35 MB Postmark payload (BENCH_LARGE_POST_MB) posted 3 times, time to answer (SNS
    gives up after 15 s; we aim for under 5 s: docs/reliability.md, "Answering within the ESP's
@@ -45,7 +45,7 @@ REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1"
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "100"))
 PACED_RPS = float(os.environ.get("BENCH_RPS", "100"))
 GUNICORN_WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "4")
-WORKER_POOL = os.environ.get("BENCH_WORKER_POOL", "threads")
+WORKER_POOL = os.environ.get("BENCH_WORKER_POOL", "prefork")
 WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "4")
 SECRET = "bench:bench-password"  # noqa: S105 (a throwaway credential for the bench run)
 SIGNING_KEY = "bench-signing-key"

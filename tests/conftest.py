@@ -102,7 +102,9 @@ def celery_worker(redis_url: str, transactional_db: None, settings: object) -> I
             "-A",
             "helpdesk",
             "worker",
-            "--pool=threads",
+            # Prefork, as in production: with celery 5.6 a threads-pool worker stopped taking
+            # tasks after about 100 of them (test_worker_integration, 3 of 3 runs).
+            "--pool=prefork",
             "--concurrency=4",
             "--loglevel=WARNING",
             "-Q",
