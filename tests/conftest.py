@@ -78,6 +78,13 @@ def database_url_for_subprocess() -> str:
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
+def reset_broker_pools() -> None:
+    """Forget Celery's connection and producer pools, which it keeps for the first broker URL it
+    used: call it whenever a test points the app at another broker."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def celery_worker(redis_url: str, transactional_db: None, settings: object) -> Iterator[str]:
     """A real `celery worker` process on a private queue, sharing this test's database and Redis."""
@@ -121,6 +128,7 @@ def celery_worker(redis_url: str, transactional_db: None, settings: object) -> I
         celery_app.conf.task_default_queue,
         celery_app.conf.broker_url,
     )
+    reset_broker_pools()
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
     celery_app.conf.broker_url = redis_url
@@ -133,6 +141,7 @@ def celery_worker(redis_url: str, transactional_db: None, settings: object) -> I
             celery_app.conf.task_default_queue,
             celery_app.conf.broker_url,
         ) = previous
+        reset_broker_pools()
         process.terminate()
         try:
             process.wait(timeout=20)

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from helpdesk.celery import app as celery_app
-from tests.conftest import skip_or_fail
+from tests.conftest import reset_broker_pools, skip_or_fail
 from tests.faults.private_services import PrivatePostgres, PrivateRedis, ServiceError
 from tests.faults.stack import Stack
 
@@ -59,7 +59,7 @@ def publish_to(private_redis: PrivateRedis) -> Iterator[str]:
         celery_app.conf.broker_url,
         celery_app.conf.task_default_queue,
     )
-    _reset_broker_pools()
+    reset_broker_pools()
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = private_redis.url
     celery_app.conf.task_default_queue = queue
@@ -71,13 +71,7 @@ def publish_to(private_redis: PrivateRedis) -> Iterator[str]:
             celery_app.conf.broker_url,
             celery_app.conf.task_default_queue,
         ) = previous
-        _reset_broker_pools()
-
-
-def _reset_broker_pools() -> None:
-    # Celery caches its connection and producer pools for the first broker URL it used.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+        reset_broker_pools()
 
 
 def log_tail(path: Path, lines: int = 40) -> str:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import pytest
 
 from helpdesk.celery import app as celery_app
+from tests.conftest import reset_broker_pools
 from tests.inbox.payloads import MAILGUN_SIGNING_KEY, WEBHOOK_SECRET
 
 
@@ -26,24 +27,17 @@ def broker_unreachable() -> Iterator[None]:
 
     A dead port rather than stopping the shared Redis server, which other test runs use."""
     previous = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
-    _reset_broker_pools()
+    reset_broker_pools()
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
     try:
         yield
     finally:
         celery_app.conf.task_always_eager, celery_app.conf.broker_url = previous
-        _reset_broker_pools()
+        reset_broker_pools()
 
 
 @pytest.fixture
 def dead_broker() -> Iterator[None]:
     with broker_unreachable():
         yield
-
-
-def _reset_broker_pools() -> None:
-    # Celery caches its connection and producer pools for the first broker URL it used (the
-    # pools themselves live in kombu's registry, keyed by URL, and must stay open).
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
