@@ -1,13 +1,19 @@
-"""`make bench`: how fast inbound mail is taken in and processed, on real corpus mail.
+"""`make bench`: how fast inbound mail is taken in and processed.
 
 Stages, all in one run against a fresh PostgreSQL database (BENCH_DATABASE_URL, dropped and
-created again each run) and Redis (REDIS_URL, a private queue that no other worker reads):
-1. floor: Python's `email` parse plus one INSERT per corpus message, the least any pipeline does;
+created again each run) and Redis (REDIS_URL, a private queue that no other worker reads); the
+channel assigns new conversations round robin to three agents and makes tickets:
+1. in-process (no HTTP, no broker; benchmarks/inproc.py): 1000 small synthetic mails (median
+   1.6 KB, 30% replies), 300 mixed ones (17% with a 50-500 KB attachment) and the real corpus,
+   each against its own floor (Python's `email` parse plus one INSERT of the raw bytes) in
+   alternating chunks, with SQL statements per message and a per-stage time breakdown;
 2. webhook burst: every corpus message posted to gunicorn's Mailgun webhook, 100 at a time;
 3. webhook at 100 requests/s: the corpus posted again at a steady 100/s, latency per request;
 4. pipeline: one Celery worker (4 prefork processes; BENCH_WORKER_POOL=solo for one at a time)
    works through everything the webhooks queued;
-5. large posts: a 35 MB Postmark payload (BENCH_LARGE_POST_MB) posted 3 times, time to answer (SNS
+5. scale-out: 600 small mails queued, then worked through by 1, 2 and 4 worker processes, and by
+   2 with batches turned off (INBOUND_BATCH_SIZE=1 against the default 16);
+6. large posts: a 35 MB Postmark payload (BENCH_LARGE_POST_MB) posted 3 times, time to answer (SNS
    gives up after 15 s; we aim for under 5 s: docs/reliability.md, "Answering within the ESP's
    timeout"). Not processed.
 The last line printed is one JSON object with the figures.
@@ -31,12 +37,13 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import inproc  # noqa: E402 (a sibling module of this script)
+
 SHARED = Path(os.environ.get("SHARED_DIR", REPO.parent / "shared"))
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_bench"
@@ -53,6 +60,7 @@ QUEUE = f"bench-{uuid.uuid4().hex[:8]}"
 RECIPIENT = "bench@bench.inbox.localhost"
 LARGE_POST_MB = int(os.environ.get("BENCH_LARGE_POST_MB", "35"))
 LARGE_POSTS = 3
+SCALE_MAILS = int(os.environ.get("BENCH_SCALE_MAILS", "600"))
 
 
 def say(text: str) -> None:
@@ -88,7 +96,11 @@ def service_env() -> dict[str, str]:
         "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
         "ANYMAIL_WEBHOOK_SECRET": SECRET,
         "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY,
-        "DEBUG": "true",
+        # Production mode: no query log, cached templates (what an install would see).
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "k" * 50,
+        "INBOUND_ESPS": "mailgun,postmark",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
     }
 
@@ -119,22 +131,19 @@ def setup_django() -> None:
         connected_at=timezone.now(),
     )
     ForwardingAddress.objects.create(channel=channel, address=RECIPIENT, locked_at=timezone.now())
+    # New conversations get a contact, a ticket and an assignee, as on a real team's channel.
+    from django.contrib.auth import get_user_model
 
+    from helpdesk.models import Agent
 
-def floor(messages: list[bytes]) -> float:
-    """Messages per second for parse + one INSERT, the least any pipeline can do."""
-    import psycopg
-
-    with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
-        connection.execute("CREATE TABLE IF NOT EXISTS bench_floor (id serial, raw bytea)")
-        started = time.perf_counter()
-        for raw in messages:
-            parsed = BytesParser(policy=policy.default).parsebytes(raw)
-            _ = parsed.get("Subject")
-            connection.execute("INSERT INTO bench_floor (raw) VALUES (%s)", (raw,))
-        elapsed = time.perf_counter() - started
-        connection.execute("DROP TABLE bench_floor")
-    return len(messages) / elapsed
+    for number in range(3):
+        user = get_user_model().objects.create_user(
+            username=f"agent{number}", email=f"agent{number}@bench.example"
+        )
+        Agent.objects.create(user=user, workspace=workspace)
+        channel.assign_users.add(user)
+    channel.auto_assign = True
+    channel.save(update_fields=["auto_assign"])
 
 
 def mailgun_post(raw: bytes) -> tuple[bytes, str]:
@@ -300,8 +309,10 @@ def p99_ms(latencies: list[float]) -> float:
     return statistics.quantiles(latencies, n=100)[98] * 1000
 
 
-def pipeline(expected: int) -> tuple[float, int]:
-    """One worker process over everything queued: (messages per second, rows not decided).
+def pipeline(
+    expected: int, *, after_pk: int = 0, concurrency: str = WORKER_CONCURRENCY, batch: int = 16
+) -> tuple[float, int]:
+    """One worker over the rows queued after `after_pk`: (messages per second, rows not decided).
 
     Rows that raise wait for their retries (10 s, 20 s, ...); the rate counts the first pass.
     """
@@ -318,7 +329,7 @@ def pipeline(expected: int) -> tuple[float, int]:
             "helpdesk",
             "worker",
             f"--pool={WORKER_POOL}",
-            f"--concurrency={WORKER_CONCURRENCY}",
+            f"--concurrency={concurrency}",
             "--loglevel=WARNING",
             "-Q",
             QUEUE,
@@ -327,15 +338,16 @@ def pipeline(expected: int) -> tuple[float, int]:
             "--without-heartbeat",
         ],
         cwd=REPO,
-        env=service_env(),
+        env={**service_env(), "INBOUND_BATCH_SIZE": str(batch)},
     )
     final = ["accepted", "rejected", "duplicate", "failed"]
+    rows = InboundEmail.objects.filter(pk__gt=after_pk)
     try:
         last, stable_since = -1, time.monotonic()
         deadline = time.monotonic() + 1800
         while time.monotonic() < deadline:
-            done = InboundEmail.objects.filter(status__in=final).count()
-            waiting = InboundEmail.objects.filter(status="received").count()
+            done = rows.filter(status__in=final).count()
+            waiting = rows.filter(status="received").count()
             if done != last:
                 last, stable_since = done, time.monotonic()
                 if done % 200 < 20 or done >= expected:
@@ -346,11 +358,65 @@ def pipeline(expected: int) -> tuple[float, int]:
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
-    first_pass = InboundEmail.objects.filter(status__in=final, attempts=1)
+    first_pass = rows.filter(status__in=final, attempts=1)
     span = first_pass.aggregate(first=Min("processing_started_at"), last=Max("processed_at"))
     seconds = (span["last"] - span["first"]).total_seconds()
-    undecided = InboundEmail.objects.exclude(status__in=["accepted", "rejected", "duplicate"])
+    undecided = rows.exclude(status__in=["accepted", "rejected", "duplicate"])
     return first_pass.count() / seconds, undecided.count()
+
+
+def queue_small_mails(count: int, tag: str) -> int:
+    """Store `count` small synthetic mails as a webhook would (each queued for the workers);
+    returns the last row id before them."""
+    from inbox.models import InboundEmail
+    from inbox.services.intake import inbound_email_receive
+
+    after = InboundEmail.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    mails = inproc.unique(inproc.synthetic_mail(count, recipient=RECIPIENT, seed=7), tag)
+    for raw in mails:
+        inbound_email_receive(raw=raw, esp="bench", envelope_recipient=RECIPIENT)
+    return int(after)
+
+
+def scale_out(count: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Messages per second by worker processes (batches of 16), and batch size 1 vs 16 at 2."""
+    by_workers: dict[str, float] = {}
+    for workers in (1, 2, 4):
+        after = queue_small_mails(count, f"scale{workers}")
+        rate, _ = pipeline(count, after_pk=after, concurrency=str(workers))
+        by_workers[str(workers)] = round(rate, 1)
+        say(f"  {workers} worker process(es): {rate:.1f} msgs/s")
+    by_batch = {"16": by_workers["2"]}
+    after = queue_small_mails(count, "batch1")
+    rate, _ = pipeline(count, after_pk=after, concurrency="2", batch=1)
+    by_batch["1"] = round(rate, 1)
+    say(f"  2 worker processes, batches off: {rate:.1f} msgs/s (16 per task: {by_workers['2']})")
+    return by_workers, by_batch
+
+
+def in_process() -> tuple[list[inproc.SetResult], dict[str, int]]:
+    messages = corpus()
+    sets = [
+        ("small", inproc.synthetic_mail(1000, recipient=RECIPIENT, seed=1)),
+        ("mixed", inproc.synthetic_mail(300, recipient=RECIPIENT, seed=2, attachment_share=0.17)),
+        ("corpus", messages),
+    ]
+    results = []
+    for name, mails in sets:
+        say(f"  {name}: {len(mails)} mails, median {inproc.median_size(mails) / 1024:.1f} KB ...")
+        result = inproc.measure_set(name, mails, RECIPIENT, DATABASE_URL)
+        stages = ", ".join(
+            f"{stage} {ms:.2f}"
+            for stage, ms in sorted(result.stages_ms.items(), key=lambda i: -i[1])
+        )
+        say(
+            f"    ours {result.ours_per_s:.0f} msgs/s, floor {result.floor_per_s:.0f} msgs/s: "
+            f"{result.vs_floor:.2f} of the floor; ms per message: {stages}"
+        )
+        results.append(result)
+    statements = inproc.statements_per_message(RECIPIENT)
+    say(f"  SQL statements per message: {statements}")
+    return results, statements
 
 
 def main() -> None:
@@ -359,21 +425,23 @@ def main() -> None:
     say("Preparing a fresh database ...")
     fresh_database()
     setup_django()
+    from inbox.models import InboundEmail
 
-    say("1/5 floor: email parse + one INSERT per message ...")
-    floor_rate = floor(messages)
-    say(f"  {floor_rate:.0f} msgs/s")
+    say("1/6 in-process: the pipeline as the task calls it, against each set's floor ...")
+    sets, statements = in_process()
+    floor_rate = next(result.floor_per_s for result in sets if result.name == "corpus")
 
+    before_webhooks = InboundEmail.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     port = free_port()
     say(f"Starting gunicorn on 127.0.0.1:{port} ({GUNICORN_WORKERS} workers x 4 threads) ...")
     gunicorn = start_gunicorn(port)
     try:
         poster = Poster(port)
         poster.post(mailgun_post(messages[0]))  # warm up
-        say(f"2/5 webhook burst: {len(messages)} posts, {CONCURRENCY} at a time ...")
+        say(f"2/6 webhook burst: {len(messages)} posts, {CONCURRENCY} at a time ...")
         burst_rps, burst_latencies = burst(poster, [mailgun_post(raw) for raw in messages])
         say(f"  {burst_rps:.0f} requests/s, p99 {p99_ms(burst_latencies):.0f} ms")
-        say(f"3/5 webhook at {PACED_RPS:.0f} requests/s: {len(messages)} posts ...")
+        say(f"3/6 webhook at {PACED_RPS:.0f} requests/s: {len(messages)} posts ...")
         paced_posts = [mailgun_post(raw) for raw in messages]
         paced_latencies = paced(poster, paced_posts)
         # The corpus has a tail of 0.5-3 MB messages; p99 of ordinary mail, for comparison.
@@ -393,17 +461,20 @@ def main() -> None:
 
     from inbox.models import InboundEmail
 
-    expected = InboundEmail.objects.count()
-    say(f"4/5 pipeline: one worker process over {expected} stored deliveries ...")
-    pipeline_rate, undecided = pipeline(expected)
+    stored = InboundEmail.objects.filter(pk__gt=before_webhooks)
+    expected = stored.count()
+    say(f"4/6 pipeline: one worker ({WORKER_CONCURRENCY} processes) over {expected} deliveries ...")
+    pipeline_rate, undecided = pipeline(expected, after_pk=before_webhooks)
     say(
         f"  {pipeline_rate:.1f} msgs/s ({pipeline_rate / floor_rate:.2f} of the floor); "
         f"{undecided} rows failed or still retrying"
     )
+    say(f"5/6 scale-out: {SCALE_MAILS} small mails queued, then 1, 2 and 4 worker processes ...")
+    by_workers, by_batch = scale_out(SCALE_MAILS)
     import redis
 
     say(
-        f"5/5 large posts: {LARGE_POSTS} Postmark payloads of {LARGE_POST_MB} MB (target: under 5 s) ..."
+        f"6/6 large posts: {LARGE_POSTS} Postmark payloads of {LARGE_POST_MB} MB (target: under 5 s) ..."
     )
     gunicorn = start_gunicorn(port)
     try:
@@ -438,6 +509,15 @@ def main() -> None:
                 "messages": len(messages),
                 "large_post_mb": LARGE_POST_MB,
                 "large_post_max_s": round(max(large_seconds), 2),
+                **{f"inproc_{r.name}_vs_floor": round(r.vs_floor, 3) for r in sets},
+                **{f"inproc_{r.name}_msgs_per_s": round(r.ours_per_s, 1) for r in sets},
+                **{f"inproc_{r.name}_floor_msgs_per_s": round(r.floor_per_s, 1) for r in sets},
+                "inproc_stage_ms": {
+                    r.name: {stage: round(ms, 3) for stage, ms in r.stages_ms.items()} for r in sets
+                },
+                **statements,
+                "e2e_msgs_per_s_by_workers": by_workers,
+                "e2e_msgs_per_s_by_batch_size": by_batch,
             }
         )
     )

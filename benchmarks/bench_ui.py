@@ -4,7 +4,10 @@ Seeds one workspace in PostgreSQL with BENCH_THREADS threads (100,000) and BENCH
 messages (1,000,000) using COPY, with a progress bar, then requests each inbox page through
 Django's test client and prints p50/p95 server time and the query count: every list view (first
 page and a deep page), a thread with 50 messages, a search, and the poll. The goal is p95 under
-100 ms and a query count that does not depend on the data size.
+100 ms and a query count that does not depend on the data size. Then the reports: the page, and each
+report as the page loads it (its own request), for the last 7, 30 and 90 days (an admin's, and
+an agent's at 90), against a goal of p95 under 300 ms; for them the seed also writes the thread events (assignments, closes) and a
+rejected delivery every 50 threads.
 
 BENCH_UI_DATABASE_URL names the database (default helpdesk_bench_ui on 127.0.0.1, created when
 missing); BENCH_KEEP=1 reuses an already seeded workspace; BENCH_RUNS sets the requests per page.
@@ -59,7 +62,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from channels_cfg.models import EmailChannel  # noqa: E402
 from helpdesk.models import Agent, Workspace  # noqa: E402
-from inbox.models import Contact, Message, Thread, Ticket  # noqa: E402
+from inbox.models import Contact, Message, Thread, ThreadEvent, Ticket  # noqa: E402
 from inbox.selectors.threads import encode_cursor  # noqa: E402
 
 THREADS = int(os.environ.get("BENCH_THREADS", "100000"))
@@ -71,6 +74,8 @@ AGENTS = 20
 CONTACTS = THREADS // 4
 BIG_THREAD_MESSAGES = 50
 GOAL_MS = 100.0
+REPORTS_GOAL_MS = 300.0
+REJECT_REASONS = ("blocked_sender", "spam", "too_large", "no_channel")
 
 WORDS = [
     "invoice",
@@ -170,6 +175,11 @@ def drop_old_workspace() -> None:
     print("removing the previous bench workspace ...", file=sys.stderr)
     with connection.cursor() as cursor:
         for table, column in (
+            (
+                "inbox_threadevent",
+                "thread_id IN (SELECT id FROM inbox_thread WHERE workspace_id = %s)",
+            ),
+            ("inbox_inboundemail", "workspace_id = %s"),
             ("inbox_ticket", "thread_id IN (SELECT id FROM inbox_thread WHERE workspace_id = %s)"),
             (
                 "inbox_threadreadstate",
@@ -237,12 +247,20 @@ def seed() -> Workspace:
         per_thread[1 + index] += 1
     thread_base = next_id("inbox_thread")
     last_at = [now - timedelta(minutes=i * 7 + rng.randint(0, 6)) for i in range(THREADS)]
+    # Minutes between a thread's messages: the first reply comes one gap after the thread began.
+    gaps = [rng.choice((3, 12, 45, 90, 240)) for _ in range(THREADS)]
+    created_at = [last_at[i] - timedelta(minutes=per_thread[i] * gaps[i]) for i in range(THREADS)]
     user_ids = [agent.user_id for agent in agents]
+    assignees: list[int | None] = []
+    closed_threads: list[int] = []
 
     def thread_rows() -> Iterator[tuple]:
         for i in range(THREADS):
             closed = i > THREADS * 0.3 and rng.random() < 0.8
             assignee = None if rng.random() < 0.3 else rng.choice(user_ids)
+            assignees.append(assignee)
+            if closed:
+                closed_threads.append(i)
             subject = f"{rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} #{i}"
             yield (
                 thread_base + i,
@@ -257,7 +275,7 @@ def seed() -> Workspace:
                 assignee,
                 None,
                 per_thread[i],
-                last_at[i],
+                created_at[i],
                 last_at[i],
             )
 
@@ -315,7 +333,7 @@ def seed() -> Workspace:
             count = per_thread[i]
             for m in range(count):
                 outbound = m % 2 == 1
-                created = last_at[i] - timedelta(minutes=(count - m) * 3)
+                created = last_at[i] - timedelta(minutes=(count - m) * gaps[i])
                 yield (
                     workspace.pk,
                     thread_id,
@@ -324,6 +342,7 @@ def seed() -> Workspace:
                     "",
                     "",
                     "support@bench.example" if outbound else f"customer{i % CONTACTS}@example.com",
+                    "",
                     "",
                     "",
                     "",
@@ -337,7 +356,7 @@ def seed() -> Workspace:
                     False,
                     False,
                     None,
-                    None,
+                    user_ids[i % AGENTS] if outbound else None,
                     "sent" if outbound else "",
                     "",
                     0,
@@ -361,6 +380,7 @@ def seed() -> Workspace:
             "from_name",
             "forwarded_by",
             "attributed_via",
+            "attribution_rule",
             "sender_warnings",
             "forwarder_note",
             "to",
@@ -385,21 +405,79 @@ def seed() -> Workspace:
         MESSAGES,
         "messages",
     )
+    seed_report_rows(
+        workspace, channel, thread_base, created_at, last_at, assignees, closed_threads
+    )
     print("analyzing ...", file=sys.stderr)
     with connection.cursor() as cursor:
         cursor.execute(
-            "ANALYZE inbox_thread; ANALYZE inbox_message; ANALYZE inbox_contact; ANALYZE inbox_ticket"
+            "ANALYZE inbox_thread; ANALYZE inbox_message; ANALYZE inbox_contact; ANALYZE inbox_ticket;"
+            " ANALYZE inbox_threadevent; ANALYZE inbox_inboundemail"
         )
     return workspace
 
 
-def measure(client: Client, url: str) -> tuple[float, float, int]:
-    client.get(url)  # warm: caches and connection
+def seed_report_rows(
+    workspace: Workspace,
+    channel: EmailChannel,
+    thread_base: int,
+    created_at: list[datetime],
+    last_at: list[datetime],
+    assignees: list[int | None],
+    closed_threads: list[int],
+) -> None:
+    """What the reports read besides threads and messages: an "assigned" event five minutes
+    after each assigned thread began, a "closed" event an hour after each closed thread's last
+    message, and one rejected delivery per 50 threads."""
+
+    def event_rows() -> Iterator[tuple]:
+        for i, assignee in enumerate(assignees):
+            if assignee is not None:
+                data = f'{{"assignee_id": {assignee}, "team_id": null}}'
+                at = created_at[i] + timedelta(minutes=5)
+                yield (workspace.pk, thread_base + i, "assigned", None, at, data)
+        for i in closed_threads:
+            at = last_at[i] + timedelta(hours=1)
+            yield (workspace.pk, thread_base + i, "closed", assignees[i], at, "{}")
+
+    total = sum(1 for a in assignees if a is not None) + len(closed_threads)
+    columns = ["workspace_id", "thread_id", "kind", "actor_id", "at", "data"]
+    copy_rows("inbox_threadevent", columns, event_rows(), total, "events")
+    rejected = len(assignees) // 50
+
+    def rejected_rows() -> Iterator[tuple]:
+        for n in range(rejected):
+            key = f"bench-ui-{workspace.pk}-{n}"
+            reason = REJECT_REASONS[n % len(REJECT_REASONS)]
+            yield (
+                *("bench", key, "support@bench.example", f"x{n}@spam.example", "{}", b"x", 1),
+                *(f"{n:064x}", key, last_at[n * 50], "rejected", reason, "Refused.", 1, "[]"),
+                *(f"x{n}@spam.example", "Buy now", workspace.pk, channel.pk),
+            )
+
+    copy_rows(
+        "inbox_inboundemail",
+        [
+            *("esp", "esp_event_id", "envelope_recipient", "envelope_sender", "esp_verdicts"),
+            *("raw", "size", "sha256", "idempotency_key", "received_at", "status", "reason_code"),
+            *("reason_detail", "attempts", "skip_checks", "from_header", "subject"),
+            *("workspace_id", "channel_id"),
+        ],
+        rejected_rows(),
+        rejected,
+        "rejected",
+    )
+
+
+def measure(
+    client: Client, url: str, headers: dict[str, str] | None = None
+) -> tuple[float, float, int]:
+    client.get(url, headers=headers)  # warm: caches and connection
     times, queries = [], 0
     for _ in range(RUNS):
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
-            response = client.get(url)
+            response = client.get(url, headers=headers)
             times.append((time.perf_counter() - started) * 1000)
         assert response.status_code in (200, 204), (url, response.status_code)
         queries = len(captured.captured_queries)
@@ -494,6 +572,41 @@ def main() -> None:
     print(f"{'view counts, uncached':<32} {cold:>8.1f} {'':>8} {1:>8}")
     verdict = "met" if worst < GOAL_MS else "NOT met"
     print(f"\ngoal p95 < {GOAL_MS:.0f} ms: {verdict} (worst p95 {worst:.1f} ms)")
+    measure_reports(workspace, client)
+
+
+def measure_reports(workspace: Workspace, admin_client: Client) -> None:
+    """The reports page loads each report as its own request (htmx): the page itself, then
+    each report per range, for an admin, and for an agent at 90 days."""
+    agent = Agent.objects.filter(workspace=workspace, role=Agent.Role.AGENT).first()
+    assert agent is not None
+    agent_client = Client()
+    agent_client.force_login(agent.user)
+    slugs = ("volume", "first-response", "resolution", "backlog", "rejected", "agents")
+    pages: list[tuple[str, Client, str]] = [("reports page", admin_client, "/reports/?range=90")]
+    for days in (7, 30, 90):
+        pages += [
+            (f"{slug}, {days} d", admin_client, f"/reports/{slug}/?range={days}") for slug in slugs
+        ]
+    pages += [
+        (f"{slug}, 90 d (agent)", agent_client, f"/reports/{slug}/?range=90")
+        for slug in slugs
+        if slug != "rejected"
+    ]
+    events = ThreadEvent.objects.filter(workspace=workspace).count()
+    print(f"\nreports: {events:,} thread events; each report as htmx loads it\n")
+    print(f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
+    worst, worst_label = 0.0, ""
+    for label, client, url in pages:
+        p50, p95, queries = measure(client, url, {"HX-Request": "true"})
+        if p95 > worst:
+            worst, worst_label = p95, label
+        print(f"{label:<32} {p50:>8.1f} {p95:>8.1f} {queries:>8}")
+    verdict = "met" if worst < REPORTS_GOAL_MS else "NOT met"
+    print(
+        f"\nreports goal p95 < {REPORTS_GOAL_MS:.0f} ms: {verdict} "
+        f"(worst p95 {worst:.1f} ms, {worst_label})"
+    )
 
 
 if __name__ == "__main__":

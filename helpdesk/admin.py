@@ -5,7 +5,7 @@ from helpdesk.models import Agent, Team, Workspace
 
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ["name", "subdomain", "company_name", "plan", "created_at"]
+    list_display = ["name", "subdomain", "company_name", "plan", "time_zone", "created_at"]
     search_fields = ["name", "subdomain", "company_name"]
     list_filter = ["plan"]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -10,6 +13,11 @@ subdomain_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
     "Use lower-case letters, digits and inner hyphens only (at most 63 characters).",
 )
+
+
+def time_zone_validator(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a time zone name (e.g. Europe/Berlin).")
 
 
 class Workspace(models.Model):
@@ -23,6 +31,8 @@ class Workspace(models.Model):
     plan = models.CharField(max_length=8, choices=Plan.choices, default=Plan.FREE)
     # ESP spam scores at or above this are rejected as spam (where the ESP adds the score itself).
     spam_threshold = models.FloatField(default=5.0)
+    # An IANA name ("Europe/Berlin"): where the reports' days begin and end.
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[time_zone_validator])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "helpdesk",
     "channels_cfg",
     "inbox",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -113,6 +114,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # one per process, so that concurrent test runs never meet.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+elif env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    # Parameters bound on the server, and every statement a connection has run 5 times prepared:
+    # PostgreSQL then skips planning it, most of the cost of the pipeline's small statements
+    # (README, "Capacity"). Behind PgBouncer in transaction mode, use 1.21+ or set this false.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ----------------------------------------------------------
@@ -353,6 +361,9 @@ LOGGING = {
 # on-commit hook) are queued again by the sweeper; rows in `processing` wait at least the task
 # time limit. Beat runs the sweeper every INBOUND_SWEEP_INTERVAL_SECONDS.
 INBOUND_REQUEUE_AFTER_SECONDS = env_int("INBOUND_REQUEUE_AFTER_SECONDS", 120)
+# After its own row, a processing task takes up to this many minus one other waiting rows
+# (one claim statement for all of them; each still in its own transaction). 1 turns it off.
+INBOUND_BATCH_SIZE = max(1, env_int("INBOUND_BATCH_SIZE", 16))
 INBOUND_SWEEP_INTERVAL_SECONDS = env_int("INBOUND_SWEEP_INTERVAL_SECONDS", 60)
 # ESPs (anymail names in lower case with "_": mailgun, postmark, sendgrid, ...) whose spam
 # headers we trust because that ESP's own filter adds them; a sender can forge them anywhere

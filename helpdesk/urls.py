@@ -20,6 +20,7 @@ urlpatterns = [
     path("settings/rejected/", include((inbox_urls.rejected_patterns, "rejected"))),
     path("settings/blocked/", include((inbox_urls.blocked_patterns, "blocked"))),
     path("settings/", include("channels_cfg.urls")),
+    path("reports/", include("reports.urls")),
     path("anymail/", include("inbox.webhooks.urls")),
     path("django-admin/", admin.site.urls),
 ]

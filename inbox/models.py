@@ -38,7 +38,7 @@ class InboundEmail(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     # sha256 of envelope recipient + raw sha256: the same bytes to the same address are one delivery.
-    idempotency_key = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(max_length=64)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
     reason_code = models.CharField(max_length=32, blank=True)
@@ -51,8 +51,15 @@ class InboundEmail(models.Model):
     # Filled by the pipeline for the rejected-mail log; the raw message stays the truth.
     from_header = models.CharField(max_length=998, blank=True)
     subject = models.CharField(max_length=998, blank=True)
+    # Every index here is written again on each of the row's three writes per message (the
+    # status changes, so no update is HOT): the foreign keys use the composite indexes below.
     workspace = models.ForeignKey(
-        Workspace, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_emails"
+        Workspace,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_emails",
+        db_index=False,
     )
     channel = models.ForeignKey(
         EmailChannel,
@@ -60,16 +67,19 @@ class InboundEmail(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="inbound_emails",
+        db_index=False,
     )
 
     class Meta:
         ordering = ["-received_at"]
         constraints = [
+            # A constraint, not unique=True: PostgreSQL would get a second, pattern-ops index.
+            models.UniqueConstraint(fields=["idempotency_key"], name="inbound_email_idempotency"),
             models.UniqueConstraint(
                 fields=["esp", "esp_event_id"],
                 condition=~models.Q(esp_event_id=""),
                 name="inbound_email_unique_esp_event",
-            )
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "received_at"]),
@@ -115,12 +125,20 @@ class Thread(models.Model):
         CONVERSATION = "conversation", "Conversation"
         FORWARDING_CONFIRMATION = "forwarding_confirmation", "Forwarding confirmation"
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="threads")
+    # Workspace and contact are the first columns of thread_inbox_list and thread_contact_list.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="threads", db_index=False
+    )
     channel = models.ForeignKey(
         EmailChannel, null=True, blank=True, on_delete=models.SET_NULL, related_name="threads"
     )
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="threads"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="threads",
+        db_index=False,
     )
     subject = models.CharField(max_length=998, blank=True)
     snippet = models.CharField(max_length=200, blank=True)
@@ -168,6 +186,47 @@ class Thread(models.Model):
         return f"#{self.pk} {self.subject or '(no subject)'}"
 
 
+class ThreadEvent(models.Model):
+    """What happened to a thread, when, and who did it: the record reports count from.
+
+    Written by `inbox.services.events.thread_event_record` in the transaction of the change.
+    """
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", "Assigned"
+        CLOSED = "closed", "Closed"
+        REOPENED = "reopened", "Reopened"
+        SPAM = "spam", "Marked as spam"
+        CONTACT_CHANGED = "contact_changed", "Contact changed"
+        TICKET_CHANGED = "ticket_changed", "Ticket changed"
+
+    # No single-column indexes: (thread, at) and (workspace, kind, at) below lead with these.
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # Null: the system did it (a rule, the pipeline reopening a thread on new mail).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    # Details of the change: {"assignee_id": 7, "team_id": null, "from_assignee_id": 3}, ...
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["workspace", "kind", "at"], name="thread_event_kind_at"),
+            models.Index(fields=["thread", "at"], name="thread_event_thread_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.thread_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class ThreadReadState(models.Model):
     """When an agent last read a thread; a thread with newer mail is unread for them."""
 
@@ -197,8 +256,14 @@ class Message(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="messages")
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
+    # No index of their own: workspace_stamp and message_thread_order lead with them (a
+    # single-column workspace index also tempted the planner into scanning a workspace's mail).
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     message_id = models.CharField(max_length=998, blank=True)
     in_reply_to = models.CharField(max_length=998, blank=True)
@@ -251,7 +316,10 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(fields=["workspace", "message_id"], name="message_workspace_msgid"),
+            # Message-ID first: lookups filter the workspace as `workspace_id + 0`, so that no
+            # index starting with the workspace (workspace_stamp) can tempt the planner into
+            # scanning all of a workspace's mail (inbox.selectors.inbound).
+            models.Index(fields=["message_id", "workspace"], name="message_msgid_workspace"),
             models.Index(fields=["thread", "created_at", "id"], name="message_thread_order"),
             # The outbound sweeper's scan: only replies still "sending", a handful at any time.
             models.Index(

@@ -5,17 +5,17 @@ Celery's autodiscovery reads this module (`<app>.tasks`).
 
 from __future__ import annotations
 
+import logging
+
 from celery import Task, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from inbox.inbound.pipeline import process_inbound_email
-from inbox.services.intake import (
-    inbound_email_mark_failed,
-    inbound_email_mark_processing,
-    inbound_email_requeue_stale,
-)
+from inbox.inbound.pipeline import process_inbound_email, process_ready_batch
+from inbox.services.intake import inbound_email_mark_failed, inbound_email_requeue_stale
 from inbox.services.outbound import message_send, reply_requeue_unsent
+
+logger = logging.getLogger(__name__)
 
 
 def retry_countdown(retries: int) -> int:
@@ -25,11 +25,10 @@ def retry_countdown(retries: int) -> int:
 
 @shared_task(bind=True, acks_late=True, max_retries=settings.TASK_MAX_RETRIES)
 def process_inbound(self: Task, inbound_email_id: int) -> None:
-    # Claiming the row is a database step too: after a database restart it is the first to meet
-    # a dead connection, so it must be retried like the rest.
+    # Claiming the row (inside process_inbound_email) is a database step too: after a database
+    # restart it is the first to meet a dead connection, so it is retried like the rest.
     try:
-        if inbound_email_mark_processing(inbound_email_id=inbound_email_id, now=timezone.now()):
-            process_inbound_email(inbound_email_id)
+        process_inbound_email(inbound_email_id)
     except Exception as error:
         # acks_late alone would ack a raising task: retry a bounded number of times, then leave
         # a visible `failed` row with the error (docs/reliability.md, "A task that raises").
@@ -39,6 +38,14 @@ def process_inbound(self: Task, inbound_email_id: int) -> None:
             )
             return
         raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
+    if settings.INBOUND_BATCH_SIZE > 1 and not self.request.is_eager:
+        # Amortise the task: while mail is waiting, a worker takes more of it (README,
+        # "Capacity"). Never in-process (eager), where this runs inside a webhook request.
+        try:
+            process_ready_batch(limit=settings.INBOUND_BATCH_SIZE - 1)
+        except Exception:
+            # The claim met the database down: the rows keep their own tasks and the sweeper.
+            logger.warning("Taking more waiting mail failed", exc_info=True)
 
 
 @shared_task

@@ -1,8 +1,9 @@
 """The inbound pipeline's imperative shell: parse -> validate -> attribute -> route -> persist.
 
-Loads what the pure stages need through selectors, calls them, and applies the decision through
-services in one transaction that holds the ledger row's lock, so a redelivered task (acks_late,
-visibility timeout) or a reprocess never stores a message twice.
+Claims the ledger row, loads what the pure stages need through selectors, calls them, and applies
+the decision through services in one transaction whose last write to the row happens only while
+this run's claim is still the row's: a redelivered task (acks_late, visibility timeout) or a
+reprocess racing it rolls back one of the two, so a message is never stored twice.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from channels_cfg.models import EmailChannel
 from channels_cfg.services import channels as channel_services
+from helpdesk.db import relax_commit_durability
 from helpdesk.html_text import html_to_text
 from helpdesk.mail_ids import is_our_message_id, loop_header_value, test_token_from_message_id
 from inbox.inbound import route as routing
@@ -32,33 +34,73 @@ from inbox.inbound.validate import (
     is_bounce,
     validate,
 )
-from inbox.models import InboundEmail, Message, Thread
+from inbox.models import Contact, InboundEmail, Message, Thread, ThreadEvent
 from inbox.selectors import inbound as selectors
 from inbox.selectors.inbound import ChannelForDelivery
 from inbox.services import inbound as services
-from inbox.services.intake import inbound_email_mark_accepted, max_mime_bytes
+from inbox.services.events import thread_event_record
+from inbox.services.intake import (
+    ClaimedInboundEmail,
+    inbound_email_claim,
+    inbound_email_claim_ready,
+    inbound_email_mark_accepted,
+    max_mime_bytes,
+)
 
 logger = logging.getLogger(__name__)
 
 MARK_INBOUND_EVERY = timedelta(seconds=10)
-_DONE = {InboundEmail.Status.ACCEPTED, InboundEmail.Status.REJECTED, InboundEmail.Status.DUPLICATE}
 
 
 def process_inbound_email(inbound_email_id: int) -> None:
-    """Run the pipeline on a stored delivery and apply its decision.
+    """Claim a stored delivery, run the pipeline on it and apply its decision.
 
     Moves the row to accepted / rejected / duplicate. Expected refusals are data on the row;
-    anything unexpected raises (the task retries it, then marks the row failed).
+    anything unexpected raises (the task retries it, then marks the row failed). A row already
+    final, or claimed again by another run while this one worked, is left alone.
     """
-    with transaction.atomic():
-        locked = selectors.inbound_email_lock_for_processing(inbound_email_id)
-        if locked.row.status in _DONE or locked.has_message:
-            # Done already: a redelivered task (acks_late, visibility timeout) or a second
-            # reprocess. The task may have marked the row processing again; put it back.
-            if locked.row.status not in _DONE:
-                inbound_email_mark_accepted(inbound_email_id=inbound_email_id)
-            return
-        _process(locked.row, timezone.now())
+    now = timezone.now()
+    claimed = inbound_email_claim(inbound_email_id=inbound_email_id, now=now)
+    if claimed is not None:
+        process_claimed(claimed, now)
+
+
+def process_ready_batch(*, limit: int) -> int:
+    """Claim up to `limit` other rows waiting in `received` (rows another worker holds are
+    skipped) and process each in its own transaction; returns how many were processed.
+
+    A row that raises stays `processing` with its attempt counted: its own queued task, or the
+    sweeper, claims it again and goes through the task's retries. The others are unaffected.
+    """
+    now = timezone.now()
+    done = 0
+    for claimed in inbound_email_claim_ready(limit=limit, now=now):
+        try:
+            process_claimed(claimed, now)
+            done += 1
+        except Exception as error:
+            # Only the type: database errors quote the values they refused (addresses).
+            logger.warning(
+                "inbound %s failed in a batch (%s); its own task retries it",
+                claimed.row.pk,
+                type(error).__name__,
+            )
+    return done
+
+
+def process_claimed(claimed: ClaimedInboundEmail, now: datetime) -> None:
+    row = claimed.row
+    if claimed.has_message:
+        # Stored by an earlier run (a second reprocess): put the row back to accepted.
+        inbound_email_mark_accepted(inbound_email_id=row.pk)
+        return
+    try:
+        with transaction.atomic():
+            # All of it can be rebuilt from the ledger row, which intake committed durably.
+            relax_commit_durability(InboundEmail)
+            _process(row, now)
+    except services.ClaimLost:
+        logger.info("inbound %s: claimed again by another run; this run rolled back", row.pk)
 
 
 @dataclass(frozen=True)
@@ -199,7 +241,7 @@ def _accept(
         is_bounce=bounce,
         confirmation=recognised.confirmation,
     )
-    flags = _Flags(auto_reply, bounce, bounce_of)
+    flags = _Flags(auto_reply, bounce, bounce_of, delivery.sender_contact)
     status, detail = _apply(decision, row, parsed, channel, attribution, content, flags, now)
     services.inbound_record_outcome(
         row=row, status=status, detail=detail, parsed=parsed, channel=channel, now=now
@@ -250,26 +292,51 @@ def _apply(
     contact = (
         None
         if flags.bounce
-        else services.contact_upsert(
+        else services.contact_for_sender(
             workspace_id=channel.workspace_id,
             email=attribution.from_email,
             name=attribution.from_name,
+            known=flags.sender_contact,
         )
     )
     if isinstance(decision, routing.AppendToThread):
         thread = services.thread_touch(
-            thread_id=decision.thread_id, reopen=decision.reopen, snippet=thread_snippet, now=now
+            thread_id=decision.thread_id,
+            workspace_id=channel.workspace_id,
+            reopen=decision.reopen,
+            snippet=thread_snippet,
+            now=now,
         )
+        if decision.reopen:
+            thread_event_record(
+                thread=thread, kind=ThreadEvent.Kind.REOPENED, actor_id=None, at=now,
+                data={"by": "new_message"},
+            )  # fmt: skip
         _store(row, thread, parsed, attribution, content, flags, now)
         return accepted, ""
-    thread = services.thread_create(
-        channel=channel, contact=contact, subject=content.subject, snippet=thread_snippet, now=now
+    assignee = (
+        services.new_thread_assignee(channel=channel, contact=contact)
+        if decision.auto_assign
+        else None
     )
-    if decision.auto_assign:
-        preview = content.text[:5000] or html_to_text(content.html[:20_000])
-        services.thread_auto_assign(
-            thread=thread, channel=channel, contact=contact, preview=preview
-        )
+    thread = services.thread_create(
+        channel=channel, contact=contact, subject=content.subject, snippet=thread_snippet,
+        assignee_id=assignee.user_id if assignee else None, now=now,
+    )  # fmt: skip
+    if assignee is not None:
+        # Reports count a thread as assigned from this event on (the rule is the actor).
+        thread_event_record(
+            thread=thread, kind=ThreadEvent.Kind.ASSIGNED, actor_id=None, at=now,
+            data={
+                "assignee_id": assignee.user_id, "team_id": None,
+                "from_assignee_id": None, "from_team_id": None, "by": "rule",
+            },
+        )  # fmt: skip
+    if assignee is not None and assignee.away_email:
+        services.away_owner_notify(
+            thread=thread, channel=channel, contact=contact, to=assignee.away_email,
+            preview=content.text[:5000] or html_to_text(content.html[:20_000]),
+        )  # fmt: skip
     if decision.make_ticket:
         services.ticket_create_for(thread=thread, channel=channel, subject=content.subject)
     _store(row, thread, parsed, attribution, content, flags, now)
@@ -281,6 +348,7 @@ class _Flags:
     auto_reply: bool
     bounce: bool
     bounce_of: Message | None
+    sender_contact: Contact | None  # the sender's contact, read with the channel
 
 
 def _store(

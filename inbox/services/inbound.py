@@ -1,23 +1,28 @@
 """Writes of the inbound pipeline: applying a Decision, recording a refusal.
 
-Called by `inbox.inbound.pipeline` inside its transaction (the ledger row is locked there).
+Called by `inbox.inbound.pipeline` inside its transaction (the ledger row is claimed there).
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import connection
-from django.db.models.functions import Lower
+from django.db import connection, connections, router
+from django.db.models import F, Value
+from django.db.models.functions import Greatest, Lower
 from django.urls import reverse
 from django.utils import timezone
 
 from channels_cfg.models import EmailChannel, ForwardingConfirmation
+from helpdesk.db import insert_row, update_row
 from helpdesk.mail_ids import LOOP_HEADER, loop_header_value
-from helpdesk.models import Agent
+from helpdesk.models import Agent, Team
 from helpdesk.system_mail import queue_system_email
 from inbox.inbound.attribute import Attribution
 from inbox.inbound.content import Content
@@ -56,6 +61,11 @@ def inbound_record_outcome(
     _fill_row(row, parsed, channel, now)
 
 
+class ClaimLost(Exception):
+    """The ledger row was claimed again (a redelivered task) or given up on (the sweeper) while
+    this run worked on it: the caller rolls back and leaves the row to its new owner."""
+
+
 def _fill_row(
     row: InboundEmail, parsed: ParsedEmail, channel: EmailChannel | None, now: datetime
 ) -> None:
@@ -64,12 +74,35 @@ def _fill_row(
     row.processed_at = now
     if channel is not None:
         row.channel, row.workspace_id = channel, channel.workspace_id
-    row.save(
-        update_fields=[
-            "status", "reason_code", "reason_detail", "from_header", "subject",
-            "processed_at", "channel", "workspace",
-        ]
+    # Written only if still ours: the claim that started this run is the one on the row.
+    written = update_row(
+        InboundEmail,
+        pk=row.pk,
+        where={"status": InboundEmail.Status.PROCESSING, "attempts": row.attempts},
+        values={
+            "status": row.status, "reason_code": row.reason_code,
+            "reason_detail": row.reason_detail, "from_header": row.from_header,
+            "subject": row.subject, "processed_at": now, "channel": row.channel_id,
+            "workspace": row.workspace_id,
+        },
     )  # fmt: skip
+    if written != 1:
+        raise ClaimLost(f"Inbound delivery #{row.pk} was claimed again while processed")
+
+
+def contact_for_sender(
+    *, workspace_id: int, email: str, name: str, known: Contact | None
+) -> Contact | None:
+    """The sender's contact: `known` (read with the channel) when it is theirs and needs nothing
+    filled in, else upserted (one statement)."""
+    if (
+        known is not None
+        and email
+        and known.email.lower() == email.lower()[:320]
+        and (known.name or not name)
+    ):
+        return known
+    return contact_upsert(workspace_id=workspace_id, email=email, name=name)
 
 
 def contact_upsert(*, workspace_id: int, email: str, name: str) -> Contact | None:
@@ -121,7 +154,7 @@ def message_store(
 ) -> Message:
     """Store the inbound message, its attachments in Django storage, and its sanitized HTML."""
     html = sanitize(content.html)
-    message = Message.objects.create(
+    message = Message(
         workspace_id=thread.workspace_id,
         thread=thread,
         direction=Message.Direction.IN,
@@ -147,6 +180,7 @@ def message_store(
         inbound=row,
         created_at=now,
     )
+    insert_row(message)
     if parsed.attachments:
         _store_attachments(message, parsed)
     return message
@@ -178,9 +212,10 @@ def thread_create(
     snippet: str,
     kind: str = Thread.Kind.CONVERSATION,
     forwarding_confirmation: ForwardingConfirmation | None = None,
+    assignee_id: int | None = None,
     now: datetime,
 ) -> Thread:
-    return Thread.objects.create(
+    thread = Thread(
         workspace_id=channel.workspace_id,
         channel=channel,
         contact=contact,
@@ -188,26 +223,36 @@ def thread_create(
         snippet=snippet[:200],
         kind=kind,
         forwarding_confirmation=forwarding_confirmation,
+        assignee_id=assignee_id,
         last_message_at=now,
         message_count=1,
     )
-
-
-def thread_touch(*, thread_id: int, reopen: bool, snippet: str, now: datetime) -> Thread:
-    """A new message arrived on the thread: count it, move it up, reopen it if asked."""
-    thread = Thread.objects.select_for_update().get(pk=thread_id)
-    thread.message_count += 1
-    thread.last_message_at = max(thread.last_message_at, now)
-    thread.snippet = snippet[:200]
-    if reopen:
-        thread.status = Thread.Status.OPEN
-    thread.save(update_fields=["message_count", "last_message_at", "snippet", "status"])
+    insert_row(thread)
     return thread
+
+
+def thread_touch(
+    *, thread_id: int, workspace_id: int, reopen: bool, snippet: str, now: datetime
+) -> Thread:
+    """A new message arrived on the thread: count it, move it up, reopen it if asked.
+
+    One UPDATE: the counter is incremented in the database, so concurrent workers need no lock
+    and no read first."""
+    changes: dict[str, object] = {
+        "message_count": F("message_count") + 1,
+        "last_message_at": Greatest("last_message_at", Value(now)),
+        "snippet": snippet[:200],
+    }
+    if reopen:
+        changes["status"] = Thread.Status.OPEN
+    if Thread.objects.filter(pk=thread_id, workspace_id=workspace_id).update(**changes) != 1:
+        raise Thread.DoesNotExist(f"Thread #{thread_id} is gone")
+    return Thread(pk=thread_id, workspace_id=workspace_id)
 
 
 def ticket_create_for(*, thread: Thread, channel: EmailChannel, subject: str) -> Ticket:
     """A ticket named by the subject, with the channel's default properties."""
-    return Ticket.objects.create(
+    ticket = Ticket(
         thread=thread,
         name=(subject or "(no subject)")[:998],
         pipeline=channel.ticket_pipeline,
@@ -216,77 +261,99 @@ def ticket_create_for(*, thread: Thread, channel: EmailChannel, subject: str) ->
         category=channel.ticket_category,
         owner_id=thread.assignee_id,
     )
+    insert_row(ticket)
+    return ticket
 
 
-def next_in_rotation(candidate_ids: list[int], last_id: int | None) -> int | None:
-    """Round robin: the first candidate after the last one served (by id), wrapping around."""
-    if not candidate_ids:
-        return None
-    ordered = sorted(set(candidate_ids))
-    if last_id is None:
-        return ordered[0]
-    return next((cid for cid in ordered if cid > last_id), ordered[0])
+@dataclass(frozen=True)
+class NewThreadAssignee:
+    user_id: int
+    away_email: str = ""  # a contact owner who is away is mailed the start of the message
 
 
-def thread_auto_assign(
-    *, thread: Thread, channel: EmailChannel, contact: Contact | None, preview: str = ""
-) -> None:
-    """Assign a new thread per the channel's rule; the rotation cursor is shared by all workers.
-    `preview` is the message's text, whose first lines an away contact owner is mailed."""
+def new_thread_assignee(
+    *, channel: EmailChannel, contact: Contact | None
+) -> NewThreadAssignee | None:
+    """Who a new thread goes to under the channel's rule, chosen before it is created (so the
+    thread is inserted with its assignee)."""
     if channel.assign_mode == EmailChannel.AssignMode.CONTACT_OWNER:
-        _assign_contact_owner(thread, channel, contact, preview)
-        return
-    locked = EmailChannel.objects.select_for_update().get(pk=channel.pk)
-    user_ids = set(locked.assign_users.values_list("pk", flat=True))
-    user_ids.update(locked.assign_teams.values_list("members__pk", flat=True))
-    user_ids.discard(None)
-    available = list(
-        Agent.objects.filter(
-            workspace_id=channel.workspace_id,
-            user_id__in=user_ids,
-            availability=Agent.Availability.AVAILABLE,
-            user__is_active=True,
-        ).values_list("user_id", flat=True)
+        return _contact_owner(channel, contact)
+    chosen = _rotation_advance(channel)
+    return NewThreadAssignee(chosen) if chosen is not None else None
+
+
+def _rotation_advance(channel: EmailChannel) -> int | None:
+    """Round robin in one statement: the first available agent (by user id) after the one last
+    served, wrapping around, among the channel's users and its teams' members; the cursor on the
+    channel row moves to them. The UPDATE's row lock orders concurrent workers, and PostgreSQL
+    re-reads the cursor after waiting for it, so rotation stays fair across workers."""
+    connection = connections[router.db_for_write(EmailChannel)]
+    sql = _rotation_sql(connection.alias)
+    available = Agent.Availability.AVAILABLE
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [channel.workspace_id, available, channel.pk, channel.pk, channel.pk])
+        found = cursor.fetchone()
+    return int(found[0]) if found else None
+
+
+@functools.cache
+def _rotation_sql(alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    users = EmailChannel.assign_users.through
+    teams = EmailChannel.assign_teams.through
+    members = Team.members.through
+    channel_table = quote(EmailChannel._meta.db_table)
+    cursor_column = quote("round_robin_last_user_id")
+    return (
+        # Identifiers come from the models, every value is a parameter.
+        f"WITH eligible AS (SELECT a.{quote('user_id')} AS id "  # noqa: S608
+        f"FROM {quote(Agent._meta.db_table)} a "
+        f"JOIN {quote(get_user_model()._meta.db_table)} u ON u.{quote('id')} = a.{quote('user_id')} "
+        f"WHERE a.{quote('workspace_id')} = %s AND a.{quote('availability')} = %s "
+        f"AND u.{quote('is_active')} AND (a.{quote('user_id')} IN "
+        f"(SELECT {quote('user_id')} FROM {quote(users._meta.db_table)} "
+        f"WHERE {quote('emailchannel_id')} = %s) OR a.{quote('user_id')} IN "
+        f"(SELECT m.{quote('user_id')} FROM {quote(members._meta.db_table)} m "
+        f"JOIN {quote(teams._meta.db_table)} t ON t.{quote('team_id')} = m.{quote('team_id')} "
+        f"WHERE t.{quote('emailchannel_id')} = %s))) "
+        f"UPDATE {channel_table} SET {cursor_column} = COALESCE("
+        f"(SELECT MIN(id) FROM eligible WHERE id > {channel_table}.{cursor_column}), "
+        f"(SELECT MIN(id) FROM eligible)) "
+        f"WHERE {quote('id')} = %s AND EXISTS (SELECT 1 FROM eligible) RETURNING {cursor_column}"
     )
-    chosen = next_in_rotation(available, locked.round_robin_last_user_id)
-    if chosen is None:
-        return
-    locked.round_robin_last_user_id = chosen
-    locked.save(update_fields=["round_robin_last_user_id"])
-    Thread.objects.filter(pk=thread.pk).update(assignee_id=chosen)
-    thread.assignee_id = chosen
 
 
-def _assign_contact_owner(
-    thread: Thread, channel: EmailChannel, contact: Contact | None, preview: str
-) -> None:
+def _contact_owner(channel: EmailChannel, contact: Contact | None) -> NewThreadAssignee | None:
     if contact is None or contact.owner_id is None:
-        return
+        return None
     agent = (
         Agent.objects.select_related("user")
         .filter(workspace_id=channel.workspace_id, user_id=contact.owner_id, user__is_active=True)
         .first()
     )
     if agent is None:
-        return
-    Thread.objects.filter(pk=thread.pk).update(assignee_id=agent.user_id)
-    thread.assignee_id = agent.user_id
-    if agent.availability == Agent.Availability.AWAY and agent.user.email:
-        email = EmailMessage(
-            subject=f"New conversation while you are away: {thread.subject or '(no subject)'}"[
-                :200
-            ],
-            body=away_notice_body(
-                sender=str(contact),
-                channel_name=channel.company_name or channel.name,
-                subject=thread.subject,
-                preview=preview,
-                url=settings.SITE_URL + reverse("inbox:thread", args=[thread.pk]),
-            ),
-            to=[agent.user.email],
-            headers={LOOP_HEADER: loop_header_value(), "Auto-Submitted": "auto-generated"},
-        )
-        queue_system_email(email)
+        return None
+    away = agent.availability == Agent.Availability.AWAY
+    return NewThreadAssignee(agent.user_id, agent.user.email if away else "")
+
+
+def away_owner_notify(
+    *, thread: Thread, channel: EmailChannel, contact: Contact | None, to: str, preview: str
+) -> None:
+    """Mail an away contact owner that a new conversation of theirs arrived (sent after commit)."""
+    email = EmailMessage(
+        subject=f"New conversation while you are away: {thread.subject or '(no subject)'}"[:200],
+        body=away_notice_body(
+            sender=str(contact),
+            channel_name=channel.company_name or channel.name,
+            subject=thread.subject,
+            preview=preview,
+            url=settings.SITE_URL + reverse("inbox:thread", args=[thread.pk]),
+        ),
+        to=[to],
+        headers={LOOP_HEADER: loop_header_value(), "Auto-Submitted": "auto-generated"},
+    )
+    queue_system_email(email)
 
 
 PREVIEW_LINES = 8

@@ -1,30 +1,38 @@
 """Intake: store every delivery on the ledger before anyone is told "OK", then queue it.
 
 Every path into the product (ESP webhooks, the SMTP listener, `deliver_eml`) ends in
-`inbound_email_receive`. The worker side (`inbound_tasks`) moves the row through processing to a
-final state; `inbound_email_requeue_stale` is the outbox sweeper that recovers rows whose queue
+`inbound_email_receive`. The worker side (`inbound_email_claim`, then the pipeline) moves the
+row through processing to a final state; `inbound_email_requeue_stale` is the outbox sweeper that recovers rows whose queue
 message was lost (Redis down, process killed between commit and on_commit; docs/reliability.md,
 "Faults: database, broker, worker").
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Collection
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from helpdesk.broker import queue_task
-from helpdesk.db import write_bytes_column, writes_large_bytes_separately
+from helpdesk.db import (
+    insert_row,
+    instance_from_row,
+    returning_list,
+    write_bytes_column,
+    writes_large_bytes_separately,
+)
 from helpdesk.redaction import redact_addresses
-from inbox.models import InboundEmail
+from inbox.models import InboundEmail, Message
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +86,7 @@ def inbound_email_receive(
         row.raw = b""
     try:
         with transaction.atomic() if raw_written_separately else _atomic_if_nested():
-            row.save(force_insert=True)
+            insert_row(row)
             if raw_written_separately:
                 write_bytes_column(InboundEmail, pk=row.pk, field_name="raw", data=raw)
                 row.raw = raw
@@ -168,17 +176,80 @@ def queue_processing(inbound_email_id: int) -> bool:
     )
 
 
-def inbound_email_mark_processing(*, inbound_email_id: int, now: datetime) -> bool:
-    """Claim a row for a pipeline run; False when it is already final (a repeated task)."""
-    claimed = InboundEmail.objects.filter(
-        pk=inbound_email_id,
-        status__in=[InboundEmail.Status.RECEIVED, InboundEmail.Status.PROCESSING],
-    ).update(
-        status=InboundEmail.Status.PROCESSING,
-        attempts=F("attempts") + 1,
-        processing_started_at=now,
+@dataclass(frozen=True)
+class ClaimedInboundEmail:
+    row: InboundEmail  # as claimed: `processing`, its attempts counted
+    has_message: bool  # an earlier run already stored its message
+
+
+def inbound_email_claim(*, inbound_email_id: int, now: datetime) -> ClaimedInboundEmail | None:
+    """Claim a row for a pipeline run and read it, in one statement; None when it is already
+    final (a repeated task) or gone.
+
+    The claim commits on its own (one statement, outside the pipeline's transaction), so that a
+    run that kills its worker (out of memory) still counts as an attempt (docs/reliability.md,
+    "A worker killed mid-task").
+    """
+    connection = connections[router.db_for_write(InboundEmail)]
+    processing, received = InboundEmail.Status.PROCESSING, InboundEmail.Status.RECEIVED
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _claim_sql(connection.alias, batch=False),
+            [processing, now, inbound_email_id, received, processing],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    return ClaimedInboundEmail(
+        instance_from_row(InboundEmail, found[:-1], connection), bool(found[-1])
     )
-    return claimed == 1
+
+
+def inbound_email_claim_ready(*, limit: int, now: datetime) -> list[ClaimedInboundEmail]:
+    """Claim up to `limit` rows waiting in `received`, oldest first, in one statement; rows
+    another transaction holds are skipped (SKIP LOCKED), never waited for."""
+    if limit < 1:
+        return []
+    connection = connections[router.db_for_write(InboundEmail)]
+    processing, received = InboundEmail.Status.PROCESSING, InboundEmail.Status.RECEIVED
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(connection.alias, batch=True), [processing, now, received, limit])
+        found = cursor.fetchall()
+    claimed = [
+        ClaimedInboundEmail(instance_from_row(InboundEmail, row[:-1], connection), bool(row[-1]))
+        for row in found
+    ]
+    return sorted(claimed, key=lambda item: item.row.pk)
+
+
+@functools.cache
+def _claim_sql(alias: str, *, batch: bool) -> str:
+    """UPDATE ... RETURNING the row and whether its message is stored: one row by id, or (batch)
+    up to a number of waiting rows, skipping those another transaction holds."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    table, messages = quote(InboundEmail._meta.db_table), quote(Message._meta.db_table)
+    if batch:
+        skip_locked = (
+            " FOR UPDATE SKIP LOCKED"
+            if connection.features.has_select_for_update_skip_locked
+            else ""
+        )
+        rows = (
+            f"{quote('id')} IN (SELECT {quote('id')} FROM {table} "  # noqa: S608
+            f"WHERE {quote('status')} = %s ORDER BY {quote('status')}, {quote('received_at')} "
+            f"LIMIT %s{skip_locked})"
+        )
+    else:
+        rows = f"{quote('id')} = %s AND {quote('status')} IN (%s, %s)"
+    return (
+        # Identifiers come from the models, every value is a parameter.
+        f"UPDATE {table} SET {quote('status')} = %s, "  # noqa: S608
+        f"{quote('attempts')} = {quote('attempts')} + 1, {quote('processing_started_at')} = %s "
+        f"WHERE {rows} "
+        f"RETURNING {returning_list(InboundEmail, connection)}, EXISTS(SELECT 1 FROM {messages} m "
+        f"WHERE m.{quote('inbound_id')} = {table}.{quote('id')})"
+    )
 
 
 def inbound_email_mark_accepted(*, inbound_email_id: int) -> None:

@@ -7,11 +7,13 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from helpdesk.models import Agent, Team
 from helpdesk.refusals import Refused
-from inbox.models import BlockedSender, Contact, Thread, ThreadReadState, Ticket
+from inbox.models import BlockedSender, Contact, Thread, ThreadEvent, ThreadReadState, Ticket
 from inbox.selectors.threads import inbox_changed
+from inbox.services.events import thread_event_record
 from inbox.services.senders import sender_block, sender_unblock
 
 
@@ -20,31 +22,62 @@ def _changed(thread: Thread) -> None:
     transaction.on_commit(lambda: inbox_changed(workspace_id=workspace_id))
 
 
+def _actor_id(by: Agent | None) -> int | None:
+    return by.user_id if by is not None else None
+
+
 def thread_assign(
-    *, thread: Thread, assignee: Agent | None = None, team: Team | None = None
+    *,
+    thread: Thread,
+    assignee: Agent | None = None,
+    team: Team | None = None,
+    by: Agent | None = None,
 ) -> Thread:
-    """Give the thread to an agent (or to a team's queue, or to nobody)."""
+    """Give the thread to an agent (or to a team's queue, or to nobody); `by` did it."""
     for linked in (assignee, team):
         if linked is not None and linked.workspace_id != thread.workspace_id:
             raise Refused("That agent or team is not in this workspace.")
+    previous = (thread.assignee_id, thread.assigned_team_id)
     with transaction.atomic():
         thread.assignee_id = assignee.user_id if assignee else None
         thread.assigned_team = team
         thread.save(update_fields=["assignee", "assigned_team"])
+        if (thread.assignee_id, thread.assigned_team_id) != previous:
+            thread_event_record(
+                thread=thread,
+                kind=ThreadEvent.Kind.ASSIGNED,
+                actor_id=_actor_id(by),
+                at=timezone.now(),
+                data={
+                    "assignee_id": thread.assignee_id,
+                    "team_id": thread.assigned_team_id,
+                    "from_assignee_id": previous[0],
+                    "from_team_id": previous[1],
+                },
+            )
         _changed(thread)
     return thread
 
 
-def thread_set_status(*, thread: Thread, status: str) -> Thread:
+def thread_set_status(*, thread: Thread, status: str, by: Agent | None = None) -> Thread:
     """Close or reopen; the ticket follows a close (and a reopened ticket waits on us)."""
     if status not in Thread.Status.values:
         raise Refused("Unknown status.")
+    previous = thread.status
+    closed = status == Thread.Status.CLOSED
     with transaction.atomic():
         thread.status = status
         thread.save(update_fields=["status"])
+        if status != previous:
+            thread_event_record(
+                thread=thread,
+                kind=ThreadEvent.Kind.CLOSED if closed else ThreadEvent.Kind.REOPENED,
+                actor_id=_actor_id(by),
+                at=timezone.now(),
+                data={"from": previous, "to": status},
+            )
         ticket = Ticket.objects.filter(thread_id=thread.pk).first()
         if ticket is not None:
-            closed = status == Thread.Status.CLOSED
             ticket.status = "closed" if closed else "waiting_on_us"
             ticket.save(update_fields=["status"])
         _changed(thread)
@@ -56,14 +89,22 @@ def thread_mark_spam(*, thread: Thread, by: Agent | None) -> Thread:
     with transaction.atomic():
         if thread.contact_id is not None and thread.contact is not None:
             sender_block(workspace_id=thread.workspace_id, value=thread.contact.email, by=by)
+        previous = thread.status
         thread.is_spam = True
         thread.status = Thread.Status.CLOSED
         thread.save(update_fields=["is_spam", "status"])
+        thread_event_record(
+            thread=thread,
+            kind=ThreadEvent.Kind.SPAM,
+            actor_id=_actor_id(by),
+            at=timezone.now(),
+            data={"is_spam": True, "from": previous, "to": Thread.Status.CLOSED},
+        )
         _changed(thread)
     return thread
 
 
-def thread_not_spam(*, thread: Thread) -> list[str]:
+def thread_not_spam(*, thread: Thread, by: Agent | None = None) -> list[str]:
     """Undo "Mark as spam": back to the open inbox, the contact's address unblocked.
 
     Returns the blocks still refusing the contact (their domain, blocked on purpose), so the
@@ -72,9 +113,18 @@ def thread_not_spam(*, thread: Thread) -> list[str]:
     email = thread.contact.email.strip().lower() if thread.contact is not None else ""
     domain = email.rpartition("@")[2]
     with transaction.atomic():
+        previous = thread.status
         thread.is_spam = False
         thread.status = Thread.Status.OPEN
         thread.save(update_fields=["is_spam", "status"])
+        # Back in the inbox: for the reports it is open again, as after any reopen.
+        thread_event_record(
+            thread=thread,
+            kind=ThreadEvent.Kind.REOPENED,
+            actor_id=_actor_id(by),
+            at=timezone.now(),
+            data={"is_spam": False, "from": previous, "to": Thread.Status.OPEN},
+        )
         remaining: list[str] = []
         if email:
             blocks = BlockedSender.objects.annotate(lower=Lower("value")).filter(
@@ -89,7 +139,9 @@ def thread_not_spam(*, thread: Thread) -> list[str]:
     return remaining
 
 
-def thread_change_contact(*, thread: Thread, email: str, name: str = "") -> Contact:
+def thread_change_contact(
+    *, thread: Thread, email: str, name: str = "", by: Agent | None = None
+) -> Contact:
     """Attribute the thread to another person (found or created by address, case-insensitive)."""
     email = email.strip()
     if "@" not in email or any(ch in email for ch in "\r\n <>"):
@@ -107,8 +159,17 @@ def thread_change_contact(*, thread: Thread, email: str, name: str = "") -> Cont
         elif name.strip() and not contact.name:
             contact.name = name.strip()
             contact.save(update_fields=["name"])
+        previous = thread.contact_id
         thread.contact = contact
         thread.save(update_fields=["contact"])
+        if contact.pk != previous:
+            thread_event_record(
+                thread=thread,
+                kind=ThreadEvent.Kind.CONTACT_CHANGED,
+                actor_id=_actor_id(by),
+                at=timezone.now(),
+                data={"from_contact_id": previous, "contact_id": contact.pk},
+            )
         _changed(thread)
     return contact
 
@@ -124,7 +185,9 @@ def contact_set_owner(*, contact: Contact, owner: Agent | None) -> Contact:
 TICKET_FIELDS = ("pipeline", "status", "priority", "category")
 
 
-def ticket_update(*, thread: Thread, changes: dict[str, str], owner: Agent | None) -> Ticket:
+def ticket_update(
+    *, thread: Thread, changes: dict[str, str], owner: Agent | None, by: Agent | None = None
+) -> Ticket:
     """Edit ticket properties in place; creates the ticket if the thread has none yet."""
     if owner is not None and owner.workspace_id != thread.workspace_id:
         raise Refused("That agent is not in this workspace.")
@@ -132,6 +195,7 @@ def ticket_update(*, thread: Thread, changes: dict[str, str], owner: Agent | Non
         ticket, _ = Ticket.objects.get_or_create(
             thread_id=thread.pk, defaults={"name": thread.subject or "(no subject)"}
         )
+        before = {name: getattr(ticket, name) for name in (*TICKET_FIELDS, "owner_id")}
         for name in TICKET_FIELDS:
             if name in changes:
                 model_field = Ticket._meta.get_field(name)
@@ -142,7 +206,27 @@ def ticket_update(*, thread: Thread, changes: dict[str, str], owner: Agent | Non
         ticket.owner_id = owner.user_id if owner else None
         ticket.full_clean(exclude=["thread"])
         ticket.save()
+        _ticket_event(thread=thread, ticket=ticket, before=before, by=by)
     return ticket
+
+
+def _ticket_event(
+    *, thread: Thread, ticket: Ticket, before: dict[str, object], by: Agent | None
+) -> None:
+    """One "ticket_changed" event naming each property that changed, from and to."""
+    changed = {
+        name: {"from": value, "to": getattr(ticket, name)}
+        for name, value in before.items()
+        if getattr(ticket, name) != value
+    }
+    if changed:
+        thread_event_record(
+            thread=thread,
+            kind=ThreadEvent.Kind.TICKET_CHANGED,
+            actor_id=_actor_id(by),
+            at=timezone.now(),
+            data=changed,
+        )
 
 
 def thread_mark_read(*, thread: Thread, user_id: int, at: datetime) -> None:

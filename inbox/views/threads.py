@@ -253,7 +253,9 @@ def thread_assign(request: AgentRequest, pk: int) -> HttpResponse:
     thread = _load_thread(request, pk)
     team_id = request.POST.get("team", "")
     team = get_scoped_or_404(Team, request.workspace, pk=team_id) if team_id else None
-    services.thread_assign(thread=thread, assignee=_agent_from_post(request, "assignee"), team=team)
+    services.thread_assign(
+        thread=thread, assignee=_agent_from_post(request, "assignee"), team=team, by=request.agent
+    )
     return _back_to_thread(request, pk)
 
 
@@ -262,7 +264,9 @@ def thread_assign(request: AgentRequest, pk: int) -> HttpResponse:
 @answers_on_thread
 def thread_status(request: AgentRequest, pk: int) -> HttpResponse:
     thread = _load_thread(request, pk)
-    services.thread_set_status(thread=thread, status=request.POST.get("status", ""))
+    services.thread_set_status(
+        thread=thread, status=request.POST.get("status", ""), by=request.agent
+    )
     return _back_to_thread(request, pk)
 
 
@@ -287,7 +291,7 @@ def thread_spam(request: AgentRequest, pk: int) -> HttpResponse:
 @require_POST
 def thread_not_spam(request: AgentRequest, pk: int) -> HttpResponse:
     thread = _load_thread(request, pk)
-    still_blocked = services.thread_not_spam(thread=thread)
+    still_blocked = services.thread_not_spam(thread=thread, by=request.agent)
     note = "Not spam: the thread is back in the inbox"
     if thread.contact is not None:
         note += f" and mail from {thread.contact.email} is accepted again"
@@ -316,6 +320,7 @@ def thread_change_contact(request: AgentRequest, pk: int) -> HttpResponse:
         thread=_load_thread(request, pk),
         email=request.POST.get("email", ""),
         name=request.POST.get("name", ""),
+        by=request.agent,
     )
     return _back_to_thread(request, pk)
 
@@ -336,7 +341,12 @@ def contact_owner(request: AgentRequest, pk: int, contact_pk: int) -> HttpRespon
 def ticket_edit(request: AgentRequest, pk: int) -> HttpResponse:
     thread = _load_thread(request, pk)
     changes = {name: request.POST[name] for name in services.TICKET_FIELDS if name in request.POST}
-    services.ticket_update(thread=thread, changes=changes, owner=_agent_from_post(request, "owner"))
+    services.ticket_update(
+        thread=thread,
+        changes=changes,
+        owner=_agent_from_post(request, "owner"),
+        by=request.agent,
+    )
     return _back_to_thread(request, pk)
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from inbox import tasks
+from inbox.inbound import pipeline
 from inbox.models import InboundEmail
 from tests.factories import InboundEmailFactory
 from tests.faults.drills import postgres_down
@@ -40,11 +41,11 @@ def test_a_dead_connection_while_claiming_the_row_is_retried_then_shown_as_faile
     row = InboundEmailFactory()
     claims: list[int] = []
 
-    def connection_closed(*, inbound_email_id: int, now: object) -> bool:
+    def connection_closed(*, inbound_email_id: int, now: object) -> None:
         claims.append(inbound_email_id)
         raise OperationalError("the connection is closed")
 
-    monkeypatch.setattr(tasks, "inbound_email_mark_processing", connection_closed)
+    monkeypatch.setattr(pipeline, "inbound_email_claim", connection_closed)
     tasks.process_inbound.apply(args=[row.pk])
 
     assert len(claims) == settings.TASK_MAX_RETRIES + 1

@@ -9,6 +9,11 @@ import json
 import time
 import uuid
 from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from inbox.models import InboundEmail
 
 WEBHOOK_SECRET = "hook-user:hook-password"
 MAILGUN_SIGNING_KEY = "mailgun-signing-key"
@@ -113,3 +118,20 @@ def sendgrid_post(raw: bytes, recipient: str) -> tuple[bytes, str]:
             "charsets": json.dumps({"email": "utf-8"}),
         }
     )
+
+
+def fail_ledger_inserts(patcher: pytest.MonkeyPatch) -> None:
+    """Make every INSERT into the ledger fail as it does with the database down, whichever code
+    path writes it (until the patcher is undone)."""
+    from django.db import OperationalError
+    from django.db.backends import utils
+
+    real = utils.CursorWrapper.execute
+    table = f'INSERT INTO "{InboundEmail._meta.db_table}"'.upper()
+
+    def execute(self: utils.CursorWrapper, sql: str, params: Any = None) -> Any:
+        if sql.lstrip().upper().startswith(table):
+            raise OperationalError("could not connect to server")
+        return real(self, sql, params)
+
+    patcher.setattr(utils.CursorWrapper, "execute", execute)

@@ -8,11 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import OperationalError
 
 from inbox.models import InboundEmail
 from inbox.smtp import InboundSMTPHandler, deliver
-from tests.inbox.payloads import simple_message
+from tests.inbox.payloads import fail_ledger_inserts, simple_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,10 +80,7 @@ def test_delivering_the_same_bytes_by_smtp_and_again_is_one_delivery(
 def test_database_down_at_data_is_a_temporary_failure_the_sender_retries(
     smtp_port: int, forwarding_address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def database_down(*args: object, **kwargs: object) -> None:
-        raise OperationalError("could not connect to server")
-
-    monkeypatch.setattr(InboundEmail, "save", database_down)
+    fail_ledger_inserts(monkeypatch)
     with (
         smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp,
         pytest.raises(smtplib.SMTPDataError) as refused,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import random
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +23,8 @@ from channels_cfg.models import EmailChannel, ForwardingAddress
 from channels_cfg.services.channels import channel_mark_inbound
 from channels_cfg.signature import token_marker
 from helpdesk.models import Agent, Team, Workspace
-from inbox.models import Contact, Message, Thread, Ticket
+from inbox.models import Contact, InboundEmail, Message, Thread, ThreadEvent, Ticket
+from inbox.services.events import thread_event_record
 
 User = get_user_model()
 
@@ -93,6 +96,8 @@ def seed_demo(passwords: DemoPasswords) -> dict[str, Any]:
     channel = _channel(workspace, creator=users[0])
     channel.assign_teams.add(team)
     _threads(workspace, channel, users)
+    _history(workspace, channel, users)
+    _rejected_history(workspace, channel)
     _mark_last_inbound(channel)
     return {
         "workspace": workspace.subdomain,
@@ -192,3 +197,176 @@ def _threads(workspace: Workspace, channel: EmailChannel, users: list[Any]) -> N
             status=channel.ticket_status,
             priority=channel.ticket_priority,
         )
+
+
+HISTORY_DAYS = 28
+HISTORY_THREADS = 60
+HISTORY_CONTACTS = [
+    ("lena.fischer@example.de", "Lena Fischer"),
+    ("tom@example.co.uk", "Tom Baker"),
+    ("priya.nair@example.in", "Priya Nair"),
+    ("jo@example.net", "Jo Park"),
+    ("support@partner.example", ""),
+    ("sam.okafor@example.com", "Sam Okafor"),
+]
+HISTORY_SUBJECTS = [
+    "Refund for order {n}",
+    "Cannot log in since the update",
+    "Invoice {n} has the wrong address",
+    "Export to CSV times out",
+    "Question about the annual plan",
+    "Delivery {n} arrived damaged",
+]
+REPLY_HOURS = (0.2, 0.5, 1, 2, 3, 5, 8, 20, 30)
+
+
+def _history(workspace: Workspace, channel: EmailChannel, users: list[Any]) -> None:
+    """Four weeks of conversations for the reports: replies after varied delays, assignments,
+    closes and a few reopens, recorded as the services record them. Seeded once: the first
+    message's Message-ID marks a history thread as made."""
+    ids = [f"<demo-history-{n}@acme.example>" for n in range(HISTORY_THREADS)]
+    made = set(
+        Message.objects.filter(workspace=workspace, message_id__in=ids).values_list(
+            "message_id", flat=True
+        )
+    )
+    if len(made) == len(ids):
+        return
+    contacts = [
+        Contact.objects.get_or_create(workspace=workspace, email=email, defaults={"name": name})[0]
+        for email, name in HISTORY_CONTACTS
+    ]
+    rng, now = random.Random(16), timezone.now()
+    for n, message_id in enumerate(ids):
+        started = now - timedelta(days=rng.uniform(0.2, HISTORY_DAYS - 0.1))
+        plan = _history_plan(rng, started, now)
+        if message_id not in made:
+            contact = contacts[n % len(contacts)]
+            subject = HISTORY_SUBJECTS[n % len(HISTORY_SUBJECTS)].format(n=4000 + n)
+            _history_thread(workspace, channel, users, contact, subject, message_id, plan)
+
+
+def _history_plan(rng: random.Random, started: Any, now: Any) -> dict[str, Any]:
+    """When each thing happens to one history thread (None: it does not happen)."""
+    replied = started + timedelta(hours=rng.choice(REPLY_HOURS)) if rng.random() < 0.85 else None
+    closed = None
+    if replied is not None and rng.random() < 0.7:
+        closed = replied + timedelta(hours=rng.uniform(0.5, 48))
+    reopened = (
+        closed + timedelta(hours=rng.uniform(2, 30)) if closed and rng.random() < 0.15 else None
+    )
+    closed_again = reopened + timedelta(hours=6) if reopened and rng.random() < 0.5 else None
+    return {
+        "started": started,
+        "assignee": rng.choice((1, 2, None)),
+        "replied": replied,
+        "closed": closed,
+        "reopened": reopened,
+        "closed_again": closed_again,
+        "now": now,
+    }
+
+
+def _history_thread(
+    workspace: Workspace,
+    channel: EmailChannel,
+    users: list[Any],
+    contact: Contact,
+    subject: str,
+    message_id: str,
+    plan: dict[str, Any],
+) -> None:
+    started, now = plan["started"], plan["now"]
+    assignee = users[plan["assignee"]] if plan["assignee"] else None
+    thread = Thread.objects.create(
+        workspace=workspace,
+        channel=channel,
+        contact=contact,
+        subject=subject,
+        assignee=assignee,
+        last_message_at=started,
+        snippet=f"Hello, about: {subject}.",
+    )
+    Thread.objects.filter(pk=thread.pk).update(created_at=started)  # auto_now_add otherwise
+    thread.created_at = started
+    Message.objects.create(
+        workspace=workspace,
+        thread=thread,
+        direction=Message.Direction.IN,
+        message_id=message_id,
+        from_email=contact.email,
+        from_name=contact.name,
+        to=channel.forwarding_address.address,
+        subject=subject,
+        text=f"Hello, about: {subject}.",
+        created_at=started,
+    )
+    replier = assignee or users[1]
+    if plan["replied"] is not None and plan["replied"] < now:
+        Message.objects.create(
+            workspace=workspace,
+            thread=thread,
+            direction=Message.Direction.OUT,
+            from_email=channel.forwarding_address.address,
+            subject=f"Re: {subject}",
+            text="Thanks for writing in, we are on it.",
+            sent_by=replier,
+            delivery_status=Message.DeliveryStatus.SENT,
+            sent_at=plan["replied"],
+            created_at=plan["replied"],
+        )
+        thread.last_message_at = plan["replied"]
+    if assignee is not None:
+        at = started + timedelta(minutes=10)
+        _event(thread, ThreadEvent.Kind.ASSIGNED, users[0], at, {"assignee_id": assignee.pk})
+    status = Thread.Status.OPEN
+    for kind, key in (("closed", "closed"), ("reopened", "reopened"), ("closed", "closed_again")):
+        if plan[key] is not None and plan[key] < now:
+            _event(thread, kind, replier, plan[key], {})
+            status = Thread.Status.CLOSED if kind == "closed" else Thread.Status.OPEN
+    thread.status = status
+    thread.message_count = thread.messages.count()
+    thread.save(update_fields=["status", "message_count", "last_message_at"])
+
+
+def _event(thread: Thread, kind: str, actor: Any, at: Any, data: dict[str, Any]) -> None:
+    thread_event_record(thread=thread, kind=kind, actor_id=actor.pk, at=at, data=data)
+
+
+DEMO_REJECTED = [
+    # days ago, reason code, sentence, from, subject
+    (2, "spam", "The ESP marked it as spam (score 9.1).", "deals@bulk.example", "You won!"),
+    (5, "blocked_sender", "The sender is on the blocked senders list.", "x@evil.example", "Hi"),
+    (9, "spam", "The ESP marked it as spam (score 7.4).", "promo@bulk.example", "Last chance"),
+    (13, "too_large", "The message is larger than 30 MB.", "designer@example.com", "Mockups"),
+    (20, "spam", "The ESP marked it as spam (score 12.0).", "win@bulk.example", "Claim now"),
+    (26, "blocked_sender", "The sender is on the blocked senders list.", "x@evil.example", "Re"),
+]
+
+
+def _rejected_history(workspace: Workspace, channel: EmailChannel) -> None:
+    """A few refused deliveries over the four weeks, for the rejected-mail report and log."""
+    now = timezone.now()
+    for n, (days_ago, reason, detail, sender, subject) in enumerate(DEMO_REJECTED):
+        key = hashlib.sha256(f"demo-rejected-{n}".encode()).hexdigest()
+        if InboundEmail.objects.filter(idempotency_key=key).exists():
+            continue
+        raw = f"From: {sender}\r\nSubject: {subject}\r\n\r\nHello\r\n".encode()
+        row = InboundEmail.objects.create(
+            esp="smtp",
+            envelope_recipient=channel.forwarding_address.address,
+            envelope_sender=sender,
+            raw=raw,
+            size=len(raw),
+            sha256=hashlib.sha256(raw).hexdigest(),
+            idempotency_key=key,
+            status=InboundEmail.Status.REJECTED,
+            reason_code=reason,
+            reason_detail=detail,
+            from_header=sender,
+            subject=subject,
+            workspace=workspace,
+            channel=channel,
+            processed_at=now,
+        )
+        InboundEmail.objects.filter(pk=row.pk).update(received_at=now - timedelta(days=days_ago))

@@ -17,9 +17,8 @@ from helpdesk.mail_ids import (
 from helpdesk.models import Agent
 from inbox.inbound import route as routing
 from inbox.inbound.pipeline import process_inbound_email
-from inbox.models import Contact, InboundEmail, Message, Thread, Ticket
+from inbox.models import Contact, InboundEmail, Message, Thread, ThreadEvent, Ticket
 from inbox.presenters import present_message
-from inbox.services.inbound import next_in_rotation
 from tests.factories import (
     AgentFactory,
     BlockedSenderFactory,
@@ -231,8 +230,12 @@ def test_new_message_reopens_a_closed_thread_but_an_auto_reply_does_not(deliver)
     ooo = message_of(deliver("auto_reply.eml"))
     assert ooo.is_auto_reply and ooo.thread_id == first.thread_id
     assert Thread.objects.get(pk=first.thread_id).status == Thread.Status.CLOSED
+    assert not ThreadEvent.objects.filter(thread_id=first.thread_id).exists()
     deliver("reply.eml")
     assert Thread.objects.get(pk=first.thread_id).status == Thread.Status.OPEN
+    # Reports see the reopening: one event, by the system.
+    events = ThreadEvent.objects.filter(thread_id=first.thread_id)
+    assert list(events.values_list("kind", "actor_id")) == [(ThreadEvent.Kind.REOPENED, None)]
 
 
 def test_auto_reply_on_a_new_thread_gets_no_ticket_and_no_assignment(deliver, channel, agent):
@@ -272,9 +275,38 @@ def test_round_robin_with_nobody_available_leaves_the_thread_unassigned(deliver,
     assert message_of(deliver("plain.eml")).thread.assignee_id is None
 
 
-@pytest.mark.parametrize(("last", "expected"), [(None, 1), (1, 5), (5, 9), (9, 1), (6, 9)])
-def test_next_in_rotation_is_fair_and_wraps(last, expected):
-    assert next_in_rotation([9, 1, 5], last) == expected
+@pytest.mark.parametrize(
+    ("last", "expected"), [(None, 0), (0, 1), (1, 3), (2, 3), (3, 0), ("above", 0)]
+)
+def test_round_robin_takes_the_next_available_agent_by_id_and_wraps(
+    deliver, channel, last, expected
+):
+    # Agents 0, 1 and 3 take mail; 2 is away, 4 is inactive, 5 is in no team or list of the channel.
+    agents = [AgentFactory(workspace=channel.workspace) for _ in range(6)]
+    Agent.objects.filter(pk=agents[2].pk).update(availability=Agent.Availability.AWAY)
+    agents[4].user.is_active = False
+    agents[4].user.save()
+    team = TeamFactory(workspace=channel.workspace)
+    team.members.add(agents[3].user, agents[4].user)
+    channel.assign_users.add(agents[0].user, agents[1].user, agents[2].user)
+    channel.assign_teams.add(team)
+    channel.auto_assign = True
+    channel.round_robin_last_user_id = (
+        None
+        if last is None
+        else agents[-1].user_id + 1
+        if last == "above"
+        else agents[last].user_id
+    )
+    channel.save()
+    thread = message_of(deliver("plain.eml")).thread
+    assert thread.assignee_id == agents[expected].user_id
+    event = ThreadEvent.objects.get(thread=thread)  # the rule's assignment, for reports
+    assert (event.kind, event.actor_id, event.data["assignee_id"]) == (
+        ThreadEvent.Kind.ASSIGNED, None, agents[expected].user_id,
+    )  # fmt: skip
+    channel.refresh_from_db()
+    assert channel.round_robin_last_user_id == agents[expected].user_id
 
 
 def test_contact_owner_gets_the_thread_and_an_email_when_away(

@@ -1,21 +1,19 @@
-"""The two lookups every delivery makes are written in SQL (inbox.selectors.inbound): what they
-load must be exactly what the ORM loads, on SQLite and PostgreSQL alike."""
+"""The lookups every delivery makes are written in SQL (the channel lookup in
+inbox.selectors.inbound, the claim in inbox.services.intake): what they load must be exactly what the ORM loads, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from channels_cfg.models import EmailChannel
 from helpdesk.models import Workspace
-from inbox.models import InboundEmail
-from inbox.selectors.inbound import (
-    channel_get_for_forwarding_address,
-    inbound_email_lock_for_processing,
-)
+from inbox.models import Contact, InboundEmail
+from inbox.selectors.inbound import channel_get_for_forwarding_address
+from inbox.services.intake import inbound_email_claim
 from tests.factories import (
     BlockedSenderFactory,
+    ContactFactory,
     ForwardingAddressFactory,
     MessageFactory,
     ThreadFactory,
@@ -82,24 +80,46 @@ def test_an_unknown_address_has_no_channel(channel):
     assert channel_get_for_forwarding_address("nobody@inbox.localhost") is None
 
 
-def test_the_ledger_row_lock_loads_what_the_orm_loads(channel):
+def test_the_claim_loads_what_the_orm_loads(channel):
     row = store_inbound(
         b"Subject: x\n\nbody", channel.forwarding_address.address, esp_verdicts={"spam_score": 1.5}
     )
-    with transaction.atomic():
-        found = inbound_email_lock_for_processing(row.pk)
-    locked = found.row
+    claimed = inbound_email_claim(inbound_email_id=row.pk, now=timezone.now())
+    assert claimed is not None
     expected = InboundEmail.objects.get(pk=row.pk)
-    assert field_values(locked) | {"raw": bytes(locked.raw)} == field_values(expected) | {
+    assert field_values(claimed.row) | {"raw": bytes(claimed.row.raw)} == field_values(expected) | {
         "raw": bytes(expected.raw)
     }
-    assert locked.esp_verdicts == {"spam_score": 1.5} and found.has_message is False
-    with pytest.raises(InboundEmail.DoesNotExist):
-        inbound_email_lock_for_processing(row.pk + 1000)
+    assert expected.status == InboundEmail.Status.PROCESSING and expected.attempts == 1
+    assert claimed.row.esp_verdicts == {"spam_score": 1.5} and claimed.has_message is False
+    assert inbound_email_claim(inbound_email_id=row.pk + 1000, now=timezone.now()) is None
 
 
-def test_the_ledger_row_lock_knows_when_its_message_is_stored(channel):
+def test_a_final_row_is_not_claimed_and_a_claimed_one_is_claimed_again(channel):
+    row = store_inbound(b"Subject: x\n\nbody", channel.forwarding_address.address)
+    first = inbound_email_claim(inbound_email_id=row.pk, now=timezone.now())
+    again = inbound_email_claim(inbound_email_id=row.pk, now=timezone.now())
+    assert first is not None and again is not None and again.row.attempts == 2
+    InboundEmail.objects.filter(pk=row.pk).update(status=InboundEmail.Status.ACCEPTED)
+    assert inbound_email_claim(inbound_email_id=row.pk, now=timezone.now()) is None
+
+
+def test_the_claim_knows_when_its_message_is_stored(channel):
     row = store_inbound(b"Subject: x\n\nbody", channel.forwarding_address.address)
     MessageFactory(thread=ThreadFactory(workspace=channel.workspace), inbound=row)
-    with transaction.atomic():
-        assert inbound_email_lock_for_processing(row.pk).has_message is True
+    claimed = inbound_email_claim(inbound_email_id=row.pk, now=timezone.now())
+    assert claimed is not None and claimed.has_message is True
+
+
+def test_the_lookup_brings_the_senders_contact_as_the_orm_loads_it(channel):
+    contact = ContactFactory(workspace=channel.workspace, email="Known@Sender.Example", name="K")
+    ContactFactory(email="known@sender.example")  # the same address in another workspace
+    found = channel_get_for_forwarding_address(
+        channel.forwarding_address.address, "known@SENDER.example"
+    )
+    assert found is not None and found.sender_contact is not None
+    assert field_values(found.sender_contact) == field_values(Contact.objects.get(pk=contact.pk))
+    stranger = channel_get_for_forwarding_address(
+        channel.forwarding_address.address, "stranger@sender.example"
+    )
+    assert stranger is not None and stranger.sender_contact is None

@@ -91,11 +91,12 @@ def test_a_raising_pipeline_is_retried_a_bounded_number_of_times_then_shows_fail
 ) -> None:
     calls: list[int] = []
 
-    def broken_pipeline(inbound_email_id: int) -> None:
-        calls.append(inbound_email_id)
+    def broken_pipeline(row: InboundEmail, now: object) -> None:
+        calls.append(row.pk)
         raise ValueError("the parser met something new")
 
-    monkeypatch.setattr("inbox.tasks.process_inbound_email", broken_pipeline)
+    # The stages break after each claim: every attempt is counted on the row.
+    monkeypatch.setattr("inbox.inbound.pipeline._process", broken_pipeline)
     row = inbound_email_receive(
         raw=simple_message(), esp="test", envelope_recipient=forwarding_address
     )

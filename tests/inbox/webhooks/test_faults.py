@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from django.db import OperationalError
 from django.test import Client
 
 from inbox.models import InboundEmail, Message
-from tests.inbox.payloads import BASIC_AUTH, mailgun_mime_post, simple_message
+from tests.inbox.payloads import (
+    BASIC_AUTH,
+    fail_ledger_inserts,
+    mailgun_mime_post,
+    simple_message,
+)
 
 URL = "/anymail/mailgun/inbound_mime/"
 
@@ -19,11 +23,8 @@ def test_database_down_answers_5xx_and_the_esp_retry_makes_exactly_one_message(
     client = Client(raise_request_exception=False)
     body, content_type = mailgun_mime_post(simple_message(), recipient=forwarding_address)
 
-    def database_down(*args: object, **kwargs: object) -> None:
-        raise OperationalError("could not connect to server")
-
     with monkeypatch.context() as patched:
-        patched.setattr(InboundEmail, "save", database_down)
+        fail_ledger_inserts(patched)
         response = client.post(
             URL, data=body, content_type=content_type, HTTP_AUTHORIZATION=BASIC_AUTH
         )

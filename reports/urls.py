@@ -1,0 +1,15 @@
+"""/reports/: the page, and one CSV per report."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.reports_index, name="index"),
+    path("<slug:slug>/", views.report_detail, name="report"),
+    path("<slug:slug>.csv", views.report_csv, name="csv"),
+]
