@@ -333,6 +333,10 @@
     init(root);
     // A new step was swapped in: move focus to its heading so keyboard users start at the top.
     if (target.id === "wizard" || (root.id === "wizard")) {
+      // Counted once the new content is wired up (htmx does that while settling): browser tests
+      // wait for it before touching a control that a swap replaced.
+      const html = document.documentElement;
+      html.dataset.wizardSwaps = String(Number(html.dataset.wizardSwaps || 0) + 1);
       const wizard = document.getElementById("wizard");
       const invalid = wizard && wizard.querySelector("[aria-invalid='true']");
       const dialogOpen = wizard && wizard.querySelector("dialog[open]");

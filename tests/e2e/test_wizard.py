@@ -46,6 +46,17 @@ def wait_for_step(page, step: str) -> None:
     page.locator(f"html[data-wizard-step={step}]").wait_for(state="attached")
 
 
+def swaps(page) -> int:
+    """How many times the wizard was swapped in and wired up (wizard.js counts them)."""
+    return int(page.evaluate("Number(document.documentElement.dataset.wizardSwaps || 0)"))
+
+
+def wait_for_swap_after(page, count: int) -> None:
+    """htmx wires new content while it settles, after it is visible: a control changed before
+    that sends nothing. Wait for the swap after `count` to be wired up."""
+    page.wait_for_function(f"Number(document.documentElement.dataset.wizardSwaps || 0) > {count}")
+
+
 def focus_is_inside(page, selector: str) -> bool:
     return page.evaluate(
         "(sel) => document.querySelector(sel).contains(document.activeElement)", selector
@@ -159,11 +170,13 @@ def test_admin_walks_the_whole_wizard_with_the_mouse(page, live_server, screensh
 
     # Step 4: provider instructions; the confirmation code appears when it arrives.
     wait_for_step(page, "provider")
+    before = swaps(page)
     page.get_by_label("Choose your email provider").select_option("outlook")
     expect(page.locator(".instructions")).to_contain_text("Mail > Forwarding")
     expect(page.locator(".instructions")).to_contain_text(address)
     # Outlook.com sends no confirmation, so nothing waits for one; Gmail does.
     expect(page.locator("#forwarding-confirmation")).to_contain_text("sends no confirmation")
+    wait_for_swap_after(page, before)
     page.get_by_label("Choose your email provider").select_option("gmail")
     expect(page.locator("#forwarding-confirmation")).to_contain_text("Waiting for a confirmation")
     ForwardingConfirmation.objects.create(
