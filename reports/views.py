@@ -116,7 +116,20 @@ def report_csv(request: AgentRequest, slug: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    writer.writerow(report.table.columns)
+    writer.writerow([csv_cell(column) for column in report.table.columns])
     for row in report.table.rows:
-        writer.writerow(["" if cell is None else cell for cell in row])
+        writer.writerow([csv_cell(cell) for cell in row])
     return response
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A cell as a spreadsheet should read it: text that a spreadsheet would run as a formula
+    (a channel or agent named "=HYPERLINK(...)") gets a leading apostrophe; numbers stay."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -8,14 +8,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import connection, connections, router
-from django.db.models import F, Value
-from django.db.models.functions import Greatest, Lower
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -238,16 +238,29 @@ def thread_touch(
 
     One UPDATE: the counter is incremented in the database, so concurrent workers need no lock
     and no read first."""
-    changes: dict[str, object] = {
-        "message_count": F("message_count") + 1,
-        "last_message_at": Greatest("last_message_at", Value(now)),
-        "snippet": snippet[:200],
-    }
+    connection = connections[router.db_for_write(Thread)]
+    at = Thread._meta.get_field("last_message_at").get_db_prep_value(now, connection)
+    params: list[Any] = [at, at, snippet[:200]]
     if reopen:
-        changes["status"] = Thread.Status.OPEN
-    if Thread.objects.filter(pk=thread_id, workspace_id=workspace_id).update(**changes) != 1:
-        raise Thread.DoesNotExist(f"Thread #{thread_id} is gone")
+        params.append(Thread.Status.OPEN)
+    with connection.cursor() as cursor:
+        cursor.execute(_touch_sql(connection.alias, reopen), [*params, thread_id, workspace_id])
+        if cursor.rowcount != 1:
+            raise Thread.DoesNotExist(f"Thread #{thread_id} is gone")
     return Thread(pk=thread_id, workspace_id=workspace_id)
+
+
+@functools.cache
+def _touch_sql(alias: str, reopen: bool) -> str:
+    quote = connections[alias].ops.quote_name
+    count, last = quote("message_count"), quote("last_message_at")
+    return (
+        # Identifiers come from the models, every value is a parameter.
+        f"UPDATE {quote(Thread._meta.db_table)} SET {count} = {count} + 1, "  # noqa: S608
+        f"{last} = CASE WHEN {last} > %s THEN {last} ELSE %s END, {quote('snippet')} = %s"
+        + (f", {quote('status')} = %s" if reopen else "")
+        + f" WHERE {quote('id')} = %s AND {quote('workspace_id')} = %s"
+    )
 
 
 def ticket_create_for(*, thread: Thread, channel: EmailChannel, subject: str) -> Ticket:

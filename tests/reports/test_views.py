@@ -137,3 +137,32 @@ def test_admin_scope_is_the_whole_workspace(history: History) -> None:
     other_admin = AdminFactory(workspace=history.workspace)
     text = client_for(other_admin).get(f"/reports/agents.csv?{RANGE}").content.decode()
     assert len(text.splitlines()) == 1 + 4  # every person of the workspace
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("=HYPERLINK(1)", "'=HYPERLINK(1)"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("Support", "Support"),
+        (-3, -3),
+        (2.5, 2.5),
+        (None, ""),
+    ],
+)
+def test_a_csv_cell_that_a_spreadsheet_would_run_is_written_as_text(value, written) -> None:
+    from reports.views import csv_cell
+
+    assert csv_cell(value) == written
+
+
+def test_an_agent_named_like_a_formula_is_text_in_the_agents_csv(history: History) -> None:
+    user = history.alice.user
+    user.first_name, user.last_name = '=HYPERLINK("http://x.example")', ""
+    user.save()
+    text = client_for(history.admin).get(f"/reports/agents.csv?{RANGE}").content.decode()
+    assert "'=HYPERLINK" in text
+    assert not re.search(r'(^|,)"?=HYPERLINK', text, flags=re.M)
