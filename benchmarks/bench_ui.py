@@ -47,6 +47,8 @@ if BENCH_DATABASE_URL.startswith(("postgres://", "postgresql://")):
 os.environ["DATABASE_URL"] = BENCH_DATABASE_URL
 # Production mode (cached templates, no query log): the numbers an install would see.
 os.environ.setdefault("DEBUG", "false")
+# As a web process plans its queries (helpdesk/wsgi.py).
+os.environ.setdefault("DATABASE_PLAN_CACHE_MODE", "force_custom_plan")
 os.environ.setdefault("SECRET_KEY", "bench-ui-" + os.urandom(16).hex())
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 

@@ -121,6 +121,16 @@ elif env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": 5}
     )
+    # A prepared statement may get one generic plan for all its parameters: right for the
+    # pipeline's fixed statements, wrong for a search whose pattern decides the plan. Web
+    # processes (helpdesk/wsgi.py) plan every query for its parameters.
+    PLAN_CACHE_MODE = env_str("DATABASE_PLAN_CACHE_MODE", "auto")
+    if PLAN_CACHE_MODE not in {"auto", "force_custom_plan", "force_generic_plan"}:
+        raise ImproperlyConfigured(
+            "DATABASE_PLAN_CACHE_MODE must be auto, force_custom_plan or force_generic_plan."
+        )
+    if PLAN_CACHE_MODE != "auto":
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c plan_cache_mode={PLAN_CACHE_MODE}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ----------------------------------------------------------

@@ -180,6 +180,8 @@ class Thread(models.Model):
                 name="thread_assignee_list",
             ),
             models.Index(fields=["contact", "-last_message_at"], name="thread_contact_list"),
+            # The reports: conversations created in a period, and those created after it.
+            models.Index(fields=["workspace", "created_at"], name="thread_created"),
         ]
 
     def __str__(self) -> str:

@@ -14,12 +14,30 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDay, TruncWeek
 
 from helpdesk.models import Agent, Workspace
 from inbox.models import InboundEmail, Message, Thread, ThreadEvent
-from reports.aggregates import Seconds, bucket_index, bucket_index_sql, percentile_sql
+from reports.aggregates import (
+    Seconds,
+    bucket_index,
+    bucket_index_sql,
+    percentile_sql,
+    seconds_sql,
+)
 from reports.periods import Period, buckets, local_bucket
 
 STATUS_KINDS = (ThreadEvent.Kind.CLOSED, ThreadEvent.Kind.REOPENED, ThreadEvent.Kind.SPAM)
@@ -56,11 +74,20 @@ def _messages_of(scope: Scope) -> Q:
     """The messages of the scope's conversations. Without a filter, the workspace's messages
     minus those of its few spam and confirmation threads: no join with every thread."""
     if scope.channel_id is None and scope.team_id is None and scope.user_id is None:
-        excluded = Thread.objects.filter(workspace_id=scope.workspace.pk).filter(
-            ~Q(kind=Thread.Kind.CONVERSATION) | Q(is_spam=True)
-        )
+        excluded = _uncounted_threads(scope)
         return Q(workspace_id=scope.workspace.pk) & ~Q(thread_id__in=excluded.values("id"))
     return _thread_filter(scope, "thread__")
+
+
+def _uncounted_threads(scope: Scope) -> QuerySet[Thread]:
+    """The workspace's forwarding confirmations and spam: spelt with every kind and status so
+    that the inbox's index (workspace, kind, status, is_spam) finds them, where "kind <>
+    conversation OR is_spam" read every thread."""
+    other_kinds = [kind for kind in Thread.Kind.values if kind != Thread.Kind.CONVERSATION]
+    return Thread.objects.filter(workspace_id=scope.workspace.pk).filter(
+        Q(kind__in=other_kinds)
+        | Q(kind=Thread.Kind.CONVERSATION, status__in=Thread.Status.values, is_spam=True)
+    )
 
 
 def _in_period(scope: Scope, name: str) -> Q:
@@ -86,15 +113,16 @@ class Volume:
 
 def volume(scope: Scope) -> Volume:
     """Conversations created per bucket and channel; messages received and sent per bucket."""
+    days = buckets(scope.period)
     created_rows = (
         Thread.objects.filter(_thread_filter(scope), _in_period(scope, "created_at"))
-        .annotate(bucket=_trunc(scope, "created_at"))
-        .values("bucket", "channel_id")
+        .annotate(key=bucket_index("created_at", scope.period))
+        .values("key", "channel_id")
         .annotate(n=Count("id"))
-        .values_list("bucket", "channel_id", "n")
+        .values_list("key", "channel_id", "n")
     )
     created: dict[tuple[date, int | None], int] = {
-        (_bucket(b, scope), channel): n for b, channel, n in created_rows
+        (days[index], channel): n for index, channel, n in created_rows
     }
     names = dict(scope.workspace.channels.order_by("name", "id").values_list("id", "name"))
     used = {channel for _, channel in created}
@@ -105,16 +133,16 @@ def volume(scope: Scope) -> Volume:
         channels[None] = "No channel"
     message_rows = (
         Message.objects.filter(_messages_of(scope), _in_period(scope, "created_at"))
-        .annotate(bucket=_trunc(scope, "created_at"))
-        .values("bucket", "direction")
+        .annotate(key=bucket_index("created_at", scope.period))
+        .values("key", "direction")
         .annotate(n=Count("id"))
-        .values_list("bucket", "direction", "n")
+        .values_list("key", "direction", "n")
     )
     received: Counter[date] = Counter()
     sent: Counter[date] = Counter()
-    for bucket, direction, n in message_rows:
+    for index, direction, n in message_rows:
         target = sent if direction == Message.Direction.OUT else received
-        target[_bucket(bucket, scope)] += n
+        target[days[index]] += n
     return Volume(created=created, channels=channels, received=dict(received), sent=dict(sent))
 
 
@@ -129,15 +157,23 @@ class Spread:
     total: int
 
 
+# MATERIALIZED: each row's key and seconds are computed once, not once per aggregate.
 SPREADS_SQL = """
+WITH grouped AS MATERIALIZED ({inner})
 SELECT grouped.key, {median}, {p90}, COUNT(grouped.seconds), COUNT(*)
-FROM ({inner}) grouped GROUP BY grouped.key
+FROM grouped GROUP BY grouped.key
 """
 
 
 def _spreads(rows: QuerySet[Any]) -> dict[Any, Spread]:
     """Percentiles of `seconds` per `key` over a queryset of (key, seconds) rows, in SQL."""
-    inner, params = rows.values("key", "seconds").query.sql_with_params()
+    # No ORDER BY inside (the models' default ordering): it made PostgreSQL walk every thread
+    # in last_message_at order.
+    inner, params = rows.order_by().values("key", "seconds").query.sql_with_params()
+    return _spreads_of_sql(inner, params)
+
+
+def _spreads_of_sql(inner: str, params: Any) -> dict[Any, Spread]:
     sql = SPREADS_SQL.format(
         median=percentile_sql("grouped.seconds", 0.5),
         p90=percentile_sql("grouped.seconds", 0.9),
@@ -153,36 +189,56 @@ def _by_bucket(spreads: dict[Any, Spread], scope: Scope) -> dict[date, Spread]:
     return {days[index]: spread for index, spread in spreads.items()}
 
 
-def _first_replies(scope: Scope) -> tuple[QuerySet[Thread], QuerySet[Message]]:
-    """The conversations created in the period with `seconds` to their first outbound message
-    after creation (NULL while nobody replied), and that message for a subquery."""
-    first_out = Message.objects.filter(
+def _first_out() -> QuerySet[Message]:
+    """A conversation's outbound messages from its creation on, first first (a subquery)."""
+    return Message.objects.filter(
         thread_id=OuterRef("pk"),
         direction=Message.Direction.OUT,
         created_at__gte=OuterRef("created_at"),
     ).order_by("created_at", "id")
-    threads = Thread.objects.filter(
-        _thread_filter(scope), _in_period(scope, "created_at")
-    ).annotate(
-        replied_at=Subquery(first_out.values("created_at")[:1]),
-        seconds=Seconds(F("replied_at"), F("created_at")),
+
+
+# Each conversation's first reply is found once (MATERIALIZED: PostgreSQL would otherwise copy
+# the subquery into every expression that reads it, and ran it three times per conversation).
+FIRST_REPLY_SQL = """
+WITH conversation AS MATERIALIZED ({inner})
+SELECT {key} AS key, {seconds} AS seconds FROM conversation
+"""
+
+
+def _first_reply_spreads(scope: Scope, *, by_agent: bool) -> dict[Any, Spread]:
+    """Spreads of the conversations created in the period, from creation to the first
+    outbound message after it (NULL while nobody replied), per bucket or per its sender."""
+    conversations = (
+        Thread.objects.filter(_thread_filter(scope), _in_period(scope, "created_at"))
+        .order_by()
+        .values("created_at")
     )
-    return threads, first_out
+    first_out = _first_out()
+    key = (
+        Subquery(first_out.values("sent_by_id")[:1])
+        if by_agent
+        else bucket_index("created_at", scope.period)
+    )
+    conversations = conversations.annotate(
+        key=key, replied_at=Subquery(first_out.values("created_at")[:1])
+    )
+    inner, params = conversations.query.sql_with_params()
+    seconds = seconds_sql("conversation.replied_at", "conversation.created_at")
+    sql = FIRST_REPLY_SQL.format(inner=inner, key="conversation.key", seconds=seconds)
+    return _spreads_of_sql(sql, params)
 
 
 def first_responses(scope: Scope) -> dict[date, Spread]:
     """First response times per bucket the conversation was created in; `total - timed` of a
     bucket are the conversations nobody answered yet."""
-    threads, _ = _first_replies(scope)
-    return _by_bucket(
-        _spreads(threads.annotate(key=bucket_index("created_at", scope.period))), scope
-    )
+    spreads = _first_reply_spreads(scope, by_agent=False)
+    return _by_bucket(spreads, scope)
 
 
 def first_responses_by_agent(scope: Scope) -> dict[int | None, Spread]:
     """First response times per agent who sent the first reply (None: nobody yet)."""
-    threads, first_out = _first_replies(scope)
-    return _spreads(threads.annotate(key=Subquery(first_out.values("sent_by_id")[:1])))
+    return _first_reply_spreads(scope, by_agent=True)
 
 
 def resolutions(scope: Scope) -> dict[date, Spread]:
@@ -221,16 +277,23 @@ def backlog(scope: Scope) -> Backlog:
     unassigned) at the start of the period, and the changes of category inside it, both
     derived from the thread events alone (no event: open and unassigned)."""
     period = scope.period
-    created_before = Thread.objects.filter(
-        _thread_filter(scope), created_at__lt=period.starts_at
-    ).count()
-    created = (
-        Thread.objects.filter(_thread_filter(scope), _in_period(scope, "created_at"))
-        .annotate(key=bucket_index("created_at", period))
+    # One pass over the conversations: those created before the period (key -1) and per bucket.
+    counted = dict(
+        Thread.objects.filter(_thread_filter(scope), created_at__lt=period.ends_at)
+        .order_by()
+        .annotate(
+            key=Case(
+                When(created_at__lt=period.starts_at, then=Value(-1)),
+                default=bucket_index("created_at", period),
+                output_field=IntegerField(),
+            )
+        )
         .values("key")
         .annotate(n=Count("id"))
         .values_list("key", "n")
     )
+    created_before = counted.pop(-1, 0)
+    created = counted.items()
     days = buckets(period)
     before: Counter[str] = Counter({UNASSIGNED: created_before})
     changes: dict[tuple[date, str, str], int] = {}
@@ -253,6 +316,7 @@ def backlog(scope: Scope) -> Backlog:
 # (LAG, starting from that initial category): COUNT() OVER numbers the runs since the last event
 # of each sort, so MAX() over a run carries that event's flag forward ("the latest status event"
 # and "the latest assignment" at every event) in one pass over the period's events only.
+# {join} and {threads} keep the events of the scope's conversations (see _backlog_threads).
 CATEGORY_CHANGES_SQL = """
 WITH latest AS (
   SELECT e.thread_id,
@@ -260,8 +324,9 @@ WITH latest AS (
     MAX(CASE WHEN e.kind = 'reopened' THEN e.at END) AS reopened_at,
     MAX(CASE WHEN e.kind = 'assigned' AND {assignee} IS NOT NULL THEN e.at END) AS assigned_at,
     MAX(CASE WHEN e.kind = 'assigned' AND {assignee} IS NULL THEN e.at END) AS unassigned_at
-  FROM inbox_threadevent e
+  FROM inbox_threadevent e {join}
   WHERE e.workspace_id = %s AND e.kind IN ('assigned', 'closed', 'reopened', 'spam') AND e.at < %s
+    AND {threads}
   GROUP BY e.thread_id
 ), initial AS (
   SELECT l.thread_id,
@@ -269,16 +334,15 @@ WITH latest AS (
       THEN 1 ELSE 0 END AS closed,
     CASE WHEN l.assigned_at IS NOT NULL AND (l.unassigned_at IS NULL OR l.assigned_at > l.unassigned_at)
       THEN 1 ELSE 0 END AS assigned
-  FROM latest l JOIN inbox_thread t ON t.id = l.thread_id
-  WHERE t.workspace_id = %s AND t.created_at < %s AND {threads}
+  FROM latest l
 ), events AS (
   SELECT e.id, e.thread_id, e.at,
     CASE WHEN e.kind IN ('closed', 'spam') THEN 1 WHEN e.kind = 'reopened' THEN 0 END AS closed,
     CASE WHEN e.kind = 'assigned' THEN
       CASE WHEN {assignee} IS NULL THEN 0 ELSE 1 END END AS assigned
-  FROM inbox_threadevent e JOIN inbox_thread t ON t.id = e.thread_id
+  FROM inbox_threadevent e {join}
   WHERE e.workspace_id = %s AND e.kind IN ('assigned', 'closed', 'reopened', 'spam')
-    AND e.at >= %s AND e.at < %s AND t.created_at < %s AND {threads}
+    AND e.at >= %s AND e.at < %s AND {threads}
 ), runs AS (
   SELECT id, thread_id, at, closed, assigned,
     COUNT(closed) OVER (PARTITION BY thread_id ORDER BY at, id ROWS UNBOUNDED PRECEDING) AS closed_run,
@@ -307,16 +371,21 @@ GROUP BY 1, 2, 3
 """
 
 
-def _category_changes(scope: Scope) -> list[tuple[int | None, str, str, int]]:
-    """(None, from, to, n) for the state at the period's start (from "unassigned", what a
-    conversation is without events), (bucket, from, to, n) for the changes inside it."""
-    assignee = (
-        "(e.data ->> 'assignee_id')"
-        if connection.vendor == "postgresql"
-        else "json_extract(e.data, '$.assignee_id')"
-    )
-    threads = ["t.kind = %s", "t.is_spam = %s"]
-    params: list[Any] = [Thread.Kind.CONVERSATION, False]
+def _backlog_threads(scope: Scope) -> tuple[str, str, list[Any]]:
+    """The join and condition that keep the events of the conversations the backlog counts
+    (created before the period ends). Filtered by channel, team or assignee: a join with those
+    threads. Unfiltered: the workspace's events minus those of the few threads that are not
+    counted, found by index, so that no query joins every thread (a thread's events share its
+    workspace: inbox.services.events writes them so)."""
+    end = scope.period.ends_at
+    if scope.channel_id is None and scope.team_id is None and scope.user_id is None:
+        excluded = _uncounted_threads(scope) | Thread.objects.filter(
+            workspace_id=scope.workspace.pk, created_at__gte=end
+        )
+        excluded_sql, excluded_params = excluded.order_by().values("id").query.sql_with_params()
+        return "", f"e.thread_id NOT IN ({excluded_sql})", list(excluded_params)
+    threads = ["t.workspace_id = %s", "t.created_at < %s", "t.kind = %s", "t.is_spam = %s"]
+    params: list[Any] = [scope.workspace.pk, end, Thread.Kind.CONVERSATION, False]
     for column, value in (
         ("t.channel_id", scope.channel_id),
         ("t.assigned_team_id", scope.team_id),
@@ -325,17 +394,27 @@ def _category_changes(scope: Scope) -> list[tuple[int | None, str, str, int]]:
         if value is not None:
             threads.append(f"{column} = %s")
             params.append(value)
-    bucket, bucket_params = bucket_index_sql("at", scope.period)
-    sql = CATEGORY_CHANGES_SQL.format(
-        assignee=assignee, threads=" AND ".join(threads), bucket=bucket
+    return "JOIN inbox_thread t ON t.id = e.thread_id", " AND ".join(threads), params
+
+
+def _category_changes(scope: Scope) -> list[tuple[int | None, str, str, int]]:
+    """(None, from, to, n) for the state at the period's start (from "unassigned", what a
+    conversation is without events), (bucket, from, to, n) for the changes inside it."""
+    assignee = (
+        "(e.data ->> 'assignee_id')"
+        if connection.vendor == "postgresql"
+        else "json_extract(e.data, '$.assignee_id')"
     )
+    join, threads, params = _backlog_threads(scope)
+    bucket, bucket_params = bucket_index_sql("at", scope.period)
+    sql = CATEGORY_CHANGES_SQL.format(assignee=assignee, join=join, threads=threads, bucket=bucket)
     workspace, start, end = scope.workspace.pk, scope.period.starts_at, scope.period.ends_at
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
             [
-                *(workspace, start, workspace, end, *params),
-                *(workspace, start, end, end, *params),
+                *(workspace, start, *params),
+                *(workspace, start, end, *params),
                 *bucket_params,
             ],
         )

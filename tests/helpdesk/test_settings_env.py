@@ -86,3 +86,70 @@ def test_the_forwarded_proto_header_is_trusted_only_when_asked(raw: str, expecte
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+def _database_options(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "TESTING"}}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; from django.conf import settings; django.setup(); "
+            "print(sorted(settings.DATABASES['default'].get('OPTIONS', {}).items()))",
+        ],
+        cwd=REPO_ROOT,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+            "DEBUG": "true",
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/never_connected",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "[('prepare_threshold', 5), ('server_side_binding', True)]"),
+        (
+            {"DATABASE_PLAN_CACHE_MODE": "force_custom_plan"},
+            "[('options', '-c plan_cache_mode=force_custom_plan'), ('prepare_threshold', 5), "
+            "('server_side_binding', True)]",
+        ),
+        ({"DATABASE_PREPARED_STATEMENTS": "false"}, "[]"),
+    ],
+)
+def test_postgresql_prepares_statements_unless_told_not_to(env, expected) -> None:
+    result = _database_options(**env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_an_unknown_plan_cache_mode_is_refused() -> None:
+    result = _database_options(DATABASE_PLAN_CACHE_MODE="sometimes")
+    assert result.returncode != 0
+    assert "DATABASE_PLAN_CACHE_MODE must be" in result.stderr
+
+
+def test_web_processes_plan_each_query_for_its_parameters() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, helpdesk.wsgi; print(os.environ['DATABASE_PLAN_CACHE_MODE'])",
+        ],
+        cwd=REPO_ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "DATABASE_PLAN_CACHE_MODE"},
+            "DEBUG": "true",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "force_custom_plan"
