@@ -63,3 +63,15 @@ def login(page, live_server, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/inbox/")
+
+
+@pytest.fixture
+def audited(browser, live_server) -> Iterator[object]:
+    """A page in a context that carries axe-core, for the accessibility audits."""
+    from tests.e2e.axe import new_axe_context
+
+    context = new_axe_context(browser)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

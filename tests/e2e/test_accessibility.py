@@ -43,15 +43,6 @@ def _mail_and_media(settings, tmp_path) -> Iterator[None]:
 
 
 @pytest.fixture
-def audited(browser, live_server) -> Iterator[object]:
-    context = new_axe_context(browser)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-@pytest.fixture
 def admin():
     """An admin whose workspace has a connected channel, a draft, threads and a blocked sender."""
     admin = AdminFactory(user__first_name="Dana", user__last_name="Scully")

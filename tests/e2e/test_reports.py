@@ -3,14 +3,13 @@ under the page's real Content-Security-Policy, and axe finds nothing serious."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from reports import build
-from tests.e2e.axe import assert_accessible, new_axe_context
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import login
 from tests.factories import AdminFactory, AgentFactory, EmailChannelFactory
 from tests.reports.conftest import event, message, rejected, thread_created
@@ -37,15 +36,6 @@ def admin():
             event(thread, "closed", started + timedelta(hours=day + 2), agent)
     rejected(workspace, now - timedelta(days=1), "spam", channel=channel)
     return admin
-
-
-@pytest.fixture
-def audited(browser, live_server) -> Iterator[object]:
-    context = new_axe_context(browser)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def wait_for_reports(page) -> None:
