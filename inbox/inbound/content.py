@@ -23,12 +23,18 @@ class Content:
     digest: str
 
 
-def content_for(parsed: ParsedEmail, attribution: Attribution) -> Content:
+def content_for(
+    parsed: ParsedEmail, attribution: Attribution, digest: str | None = None
+) -> Content:
+    """What the message shows; `digest` is `content_digest(parsed)` when the caller has it
+    already (it hashes every attachment: no need to do that twice)."""
     text = attribution.text if attribution.text is not None else parsed.text
     html = attribution.html if attribution.html is not None else parsed.html
     # The conversation is named by what the customer wrote, not by the forward's "Fwd: ...".
     shown_subject = attribution.subject or parsed.subject
-    return Content(shown_subject[:998], text, html, content_digest(parsed))
+    return Content(
+        shown_subject[:998], text, html, content_digest(parsed) if digest is None else digest
+    )
 
 
 def content_digest(parsed: ParsedEmail) -> str:

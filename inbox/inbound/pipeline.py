@@ -135,7 +135,7 @@ def _process(row: InboundEmail, now: datetime) -> None:
         # (docs/reliability.md, "Spoofed senders and DMARC").
         warning = "DMARC failed for this sender's domain: the sender is not verified."
         attribution = replace(attribution, warnings=(*attribution.warnings, warning))
-    _accept(row, parsed, delivery, attribution, recognised, now)
+    _accept(row, parsed, digest, delivery, attribution, recognised, now)
 
 
 def _recognise(parsed: ParsedEmail, channel: EmailChannel | None) -> _Recognised:
@@ -209,13 +209,14 @@ def _authserv_ids() -> frozenset[str]:
 def _accept(
     row: InboundEmail,
     parsed: ParsedEmail,
+    digest: str,
     delivery: ChannelForDelivery,
     attribution: Attribution,
     recognised: _Recognised,
     now: datetime,
 ) -> None:
     channel = delivery.channel
-    content = content_for(parsed, attribution)
+    content = content_for(parsed, attribution, digest)
     auto_reply, bounce = is_auto_reply(parsed), is_bounce(parsed)
     bounce_of = (
         selectors.outbound_message_for_bounce(channel.workspace_id, ids_quoted_by_bounce(parsed))
