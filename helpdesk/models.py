@@ -33,6 +33,10 @@ class Workspace(models.Model):
     spam_threshold = models.FloatField(default=5.0)
     # An IANA name ("Europe/Berlin"): where the reports' days begin and end.
     time_zone = models.CharField(max_length=64, default="UTC", validators=[time_zone_validator])
+    # Threads left waiting on the contact this many days are closed by a beat task; None: never.
+    auto_close_waiting_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A reply waits this long before it is sent, so the agent can undo it; 0 sends at once.
+    undo_send_seconds = models.PositiveSmallIntegerField(default=10)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -72,6 +76,10 @@ class Agent(models.Model):
         max_length=10, choices=Availability.choices, default=Availability.AVAILABLE
     )
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # An IANA name for the agent's own clock (snooze times); blank: the workspace's.
+    time_zone = models.CharField(
+        max_length=64, blank=True, default="", validators=[time_zone_validator]
+    )
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "availability"])]

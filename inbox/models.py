@@ -201,6 +201,15 @@ class ThreadEvent(models.Model):
         SPAM = "spam", "Marked as spam"
         CONTACT_CHANGED = "contact_changed", "Contact changed"
         TICKET_CHANGED = "ticket_changed", "Ticket changed"
+        NOT_SPAM = "not_spam", "Marked as not spam"
+        TAGS_CHANGED = "tags_changed", "Tags changed"
+        SNOOZED = "snoozed", "Snoozed"
+        WOKE = "woke", "Woke up"
+        FORWARDED = "forwarded", "Forwarded"
+        MERGED = "merged", "Merged"
+        UNMERGED = "unmerged", "Merge undone"
+        SPLIT = "split", "Split"
+        UNSPLIT = "unsplit", "Split undone"
 
     # No single-column indexes: (thread, at) and (workspace, kind, at) below lead with these.
     thread = models.ForeignKey(
