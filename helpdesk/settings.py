@@ -292,6 +292,8 @@ STATIC_ROOT = env_str("STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles"))
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    # The composer's rich-text editor (package.json): its ready browser build, no bundler.
+    ("vendor/trix", BASE_DIR / "node_modules" / "trix" / "dist"),
 ]
 # In production WhiteNoise serves what `collectstatic` wrote: compressed copies and hashed names
 # (`app.3f1c2e.css`, cached for a year, a new name on every change). Development and tests use
@@ -415,6 +417,10 @@ _beat_schedule["inbox-sweep-outbound"] = {
     "task": "inbox.tasks.sweep_outbound",
     "schedule": float(OUTBOUND_SWEEP_INTERVAL_SECONDS),
 }
+# Snoozed threads come back when their time comes: beat looks for due ones every minute.
+_beat_schedule["inbox-wake-snoozed"] = {"task": "inbox.tasks.wake_snoozed", "schedule": 60.0}
+# Workspaces that close conversations left waiting on the contact: checked every hour.
+_beat_schedule["inbox-close-waiting"] = {"task": "inbox.tasks.close_waiting", "schedule": 3600.0}
 # --- end of the agents' inbox -----------------------------------------------------------------
 # Celery's Django fixup closes the database connection after every task unless this is set,
 # which costs a reconnect per inbound message; close only every 2 x this many tasks.

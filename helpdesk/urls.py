@@ -19,6 +19,7 @@ urlpatterns = [
     path("image-proxy/", include(inbox_urls.image_proxy_patterns)),
     path("settings/rejected/", include((inbox_urls.rejected_patterns, "rejected"))),
     path("settings/blocked/", include((inbox_urls.blocked_patterns, "blocked"))),
+    path("settings/tags/", include((inbox_urls.tags_patterns, "tags"))),
     path("settings/", include("channels_cfg.urls")),
     path("reports/", include("reports.urls")),
     path("anymail/", include("inbox.webhooks.urls")),

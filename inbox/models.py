@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -124,6 +126,9 @@ class Thread(models.Model):
     class Kind(models.TextChoices):
         CONVERSATION = "conversation", "Conversation"
         FORWARDING_CONFIRMATION = "forwarding_confirmation", "Forwarding confirmation"
+        # Merged into another thread (merged_into): out of every view, kept so that mail
+        # quoting its Message-IDs still threads (inbox.services.merge).
+        MERGED = "merged", "Merged into another thread"
 
     # Workspace and contact are the first columns of thread_inbox_list and thread_contact_list.
     workspace = models.ForeignKey(
@@ -166,6 +171,18 @@ class Thread(models.Model):
     message_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     last_message_at = models.DateTimeField(db_index=True)
+    # Set on a thread merged into another one (kind MERGED): where its page and its mail go.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_threads"
+    )
+    # Workspace labels an agent puts on the thread (inbox.services.tags).
+    tags: models.ManyToManyField[Tag, Any] = models.ManyToManyField(
+        "Tag", related_name="threads", blank=True
+    )
+    # Out of the open views until then (inbox.services.snooze); null: not snoozed.
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    # Why it last woke ("ended", "replied"): the thread's banner, until the next message.
+    woke_reason = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["-last_message_at", "-id"]
@@ -182,6 +199,17 @@ class Thread(models.Model):
             models.Index(fields=["contact", "-last_message_at"], name="thread_contact_list"),
             # The reports: conversations created in a period, and those created after it.
             models.Index(fields=["workspace", "created_at"], name="thread_created"),
+            # The wake-up task's one query, and the Snoozed view: only snoozed threads are in them.
+            models.Index(
+                fields=["snoozed_until"],
+                name="thread_snoozed_until",
+                condition=models.Q(snoozed_until__isnull=False),
+            ),
+            models.Index(
+                fields=["workspace", "-last_message_at", "-id"],
+                name="thread_snoozed_list",
+                condition=models.Q(snoozed_until__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -317,6 +345,10 @@ class Message(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     # Set when a send task claims the message, so a retry racing it never sends twice.
     send_started_at = models.DateTimeField(null=True, blank=True)
+    # Undo send: no task may claim the send before this time (the workspace's grace period).
+    send_after = models.DateTimeField(null=True, blank=True)
+    # A forward of the thread's mail to someone else (inbox.services.forwarding), not a reply.
+    is_forward = models.BooleanField(default=False)
     # sha256 of the normalised body: the same Message-ID with other content is not a duplicate.
     content_digest = models.CharField(max_length=64, blank=True)
     inbound = models.OneToOneField(
@@ -420,3 +452,290 @@ class BlockedSender(models.Model):
     @property
     def is_domain(self) -> bool:
         return "@" not in self.value
+
+
+class Tag(models.Model):
+    """A workspace's label for threads; names are unique per workspace, ignoring case."""
+
+    # A fixed palette, each paired with text that passes WCAG AA on it (static/css/inbox.css):
+    # a tag is always shown with its name, never by colour alone.
+    class Colour(models.TextChoices):
+        GREY = "grey", "Grey"
+        RED = "red", "Red"
+        ORANGE = "orange", "Orange"
+        YELLOW = "yellow", "Yellow"
+        GREEN = "green", "Green"
+        TEAL = "teal", "Teal"
+        BLUE = "blue", "Blue"
+        PURPLE = "purple", "Purple"
+        PINK = "pink", "Pink"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=50)
+    colour = models.CharField(max_length=8, choices=Colour.choices, default=Colour.GREY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), "workspace", name="tag_name_unique_per_workspace"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BulkAction(models.Model):
+    """One change an agent applied to several threads at once, with each thread's state before
+    it, so that the change can be undone for a few seconds (inbox.services.bulk)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=16)
+    created_at = models.DateTimeField()
+    # {"<thread id>": {"status": "open", "assignee_id": 3, ...}}: what undo puts back.
+    previous = models.JSONField(default=dict, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.action} of {len(self.previous)} threads at {self.created_at:%H:%M:%S}"
+
+
+class Notification(models.Model):
+    """Something an agent should know about a thread (the bell, and the emails about it).
+
+    Written by `inbox.services.notifications.notify` only. A row exists for every notification
+    the recipient wants in the bell (`in_app`) or by email (`email_pending` until an email
+    carried it), so one email can summarise the rows it batched.
+    """
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", "A conversation is assigned to me"
+        CUSTOMER_REPLIED = "customer_replied", "A customer replies on my conversation"
+        MENTIONED = "mentioned", "I am mentioned in a note"
+        DELIVERY_FAILED = "delivery_failed", "A reply I sent failed to deliver"
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # No index of its own: notification_unread and notification_recipient_list lead with it.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    in_app = models.BooleanField(default=True)
+    email_pending = models.BooleanField(default=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The bell's poll: count and newest id of my unread rows (a handful at any time).
+            models.Index(
+                fields=["recipient", "id"],
+                name="notification_unread",
+                condition=models.Q(read_at__isnull=True, in_app=True),
+            ),
+            models.Index(fields=["recipient", "-id"], name="notification_recipient_list"),
+            # The email batcher: what is still waiting for an email, per recipient and thread.
+            models.Index(
+                fields=["recipient", "thread"],
+                name="notification_email_pending",
+                condition=models.Q(email_pending=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on #{self.thread_id} for {self.recipient_id}"
+
+
+class NotificationPreference(models.Model):
+    """How an agent wants to hear about one kind of event; no row: the defaults."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField(max_length=24, choices=Notification.Kind.choices)
+    in_app = models.BooleanField(default=True)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: in-app {self.in_app}, email {self.email}"
+
+
+class NotificationEmailWindow(models.Model):
+    """When we last emailed an agent about a thread: at most one email per 5 minutes each.
+
+    The row is the lock (select_for_update) that keeps two workers from both sending, and
+    `flush_at` says a deferred summary is already scheduled, so a burst schedules one task.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    flush_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "thread"], name="notification_email_window_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} on #{self.thread_id}: last email {self.last_sent_at}"
+
+
+class SavedReply(models.Model):
+    """A reusable answer: shared with the workspace (`owner` empty) or personal to its owner.
+
+    The body is the composer's HTML with tokens (`{{contact.first_name}}`) filled in when it is
+    inserted into a reply (inbox/saved_reply_tokens.py)."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="saved_replies", db_index=False
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="saved_replies",
+    )
+    name = models.CharField(max_length=120)
+    body_html = models.TextField()
+    usage_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["workspace", "name"], name="saved_reply_workspace_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_shared(self) -> bool:
+        return self.owner_id is None
+
+
+class SavedReplyAttachment(models.Model):
+    """A file that goes with a saved reply: attached to the reply it is inserted into."""
+
+    saved_reply = models.ForeignKey(
+        SavedReply, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to="saved_replies/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    size = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Note(models.Model):
+    """An agents-only remark on a thread. Its own table, not a kind of Message: nothing that
+    builds, sends or quotes mail reads it, so a note cannot leak into what the customer gets."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # No single-column index: note_thread_order leads with it.
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="notes", db_index=False
+    )
+    # Null once the author's login is deleted: the note stays, "a former agent" wrote it.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField()
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["thread", "created_at", "id"], name="note_thread_order")]
+
+    def __str__(self) -> str:
+        return f"Note #{self.pk} on #{self.thread_id}"
+
+
+def note_attachment_upload_to(instance: NoteAttachment, filename: str) -> str:
+    # As for mail attachments: a random stored name, never the uploader's.
+    import uuid
+
+    return f"note-attachments/{instance.note.workspace_id}/{uuid.uuid4().hex}"
+
+
+class NoteAttachment(models.Model):
+    """A file on a note; its own model so that no outbound code path can ever attach it."""
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    size = models.PositiveBigIntegerField(default=0)
+    file = models.FileField(upload_to=note_attachment_upload_to, max_length=255)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.size} bytes)"
+
+
+class Mention(models.Model):
+    """A note names an agent or a team: stored when the note is saved, never re-parsed."""
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The "@Name" inserted in the body when it was chosen: the chip the body shows.
+    label = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, team__isnull=True)
+                | models.Q(user__isnull=True, team__isnull=False),
+                name="mention_user_xor_team",
+            ),
+            models.UniqueConstraint(
+                fields=["note", "user"],
+                condition=models.Q(user__isnull=False),
+                name="mention_unique_user",
+            ),
+            models.UniqueConstraint(
+                fields=["note", "team"],
+                condition=models.Q(team__isnull=False),
+                name="mention_unique_team",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.label} in note #{self.note_id}"

@@ -18,7 +18,7 @@ from inbox.inbound.validate import SKIPPABLE
 from inbox.models import Attachment, InboundEmail, Message, Thread, Ticket
 from inbox.rendering import SANDBOX, RenderedBody, render_html_body
 from inbox.selectors.threads import ThreadPageData, max_attachment_bytes
-from inbox.services import outbound
+from inbox.services import outbound, undo_send
 from inbox.services.threads import TICKET_FIELDS
 
 # The pipeline's words for its attribution methods, plus the ones only the inbox writes.
@@ -90,12 +90,24 @@ class MessageView:
         failed = self.message.delivery_status == Message.DeliveryStatus.FAILED
         return failed or outbound.is_stuck(self.message, timezone.now())
 
+    @property
+    def undo_seconds(self) -> int:
+        """Seconds left to undo this reply ("Sending in 8 s, Undo"); 0 once it cannot be."""
+        now = timezone.now()
+        return undo_send.seconds_left(self.message, now=now) if self.is_undoable else 0
+
+    @property
+    def is_undoable(self) -> bool:
+        return undo_send.is_undoable(self.message, now=timezone.now())
+
 
 def _kind(message: Message) -> tuple[str, str]:
     if message.is_bounce:
         return "bounce", "Bounce"
     if message.is_auto_reply:
         return "auto_reply", "Auto-reply"
+    if message.direction == Message.Direction.OUT and message.is_forward:
+        return "outbound", "Forward"
     if message.direction == Message.Direction.OUT:
         return "outbound", "Reply"
     return "inbound", ""

@@ -14,6 +14,8 @@ from django.utils import timezone
 from inbox.inbound.pipeline import process_inbound_email, process_ready_batch
 from inbox.services.intake import inbound_email_mark_failed, inbound_email_requeue_stale
 from inbox.services.outbound import message_send, reply_requeue_unsent
+from inbox.services.snooze import threads_wake_due
+from inbox.services.ticket_status import threads_close_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -63,3 +65,33 @@ def sweep_outbound() -> int:
 def send_message(message_id: int) -> str:
     """Send a stored reply once; a failure is recorded on the message, shown with a Retry."""
     return message_send(message_id=message_id)
+
+
+@shared_task
+def notify_task(arguments: dict) -> None:
+    """A notification the inbound pipeline deferred past its transaction (statement budget)."""
+    from inbox.services.notifications import notify_task_run
+
+    notify_task_run(arguments)
+
+
+@shared_task
+def send_notification_email(recipient_id: int, thread_id: int) -> int:
+    """Email an agent what is pending on a thread, or schedule the batched summary."""
+    from inbox.services.notifications import notification_email_send
+
+    return notification_email_send(
+        recipient_id=recipient_id, thread_id=thread_id, now=timezone.now()
+    )
+
+
+@shared_task
+def wake_snoozed() -> int:
+    """Bring back the threads whose snooze has ended (beat, every minute)."""
+    return threads_wake_due(now=timezone.now())
+
+
+@shared_task
+def close_waiting() -> int:
+    """Close conversations left waiting on the contact past their workspace's limit (beat)."""
+    return threads_close_waiting(now=timezone.now())

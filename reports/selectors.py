@@ -40,7 +40,13 @@ from reports.aggregates import (
 )
 from reports.periods import Period, buckets, local_bucket
 
-STATUS_KINDS = (ThreadEvent.Kind.CLOSED, ThreadEvent.Kind.REOPENED, ThreadEvent.Kind.SPAM)
+# "Not spam" reopens a thread as a reopen does (inbox.services.threads.thread_not_spam).
+STATUS_KINDS = (
+    ThreadEvent.Kind.CLOSED,
+    ThreadEvent.Kind.REOPENED,
+    ThreadEvent.Kind.SPAM,
+    ThreadEvent.Kind.NOT_SPAM,
+)
 # Backlog categories of a thread at a moment.
 CLOSED, ASSIGNED, UNASSIGNED = "closed", "assigned", "unassigned"
 
@@ -321,11 +327,11 @@ CATEGORY_CHANGES_SQL = """
 WITH latest AS (
   SELECT e.thread_id,
     MAX(CASE WHEN e.kind IN ('closed', 'spam') THEN e.at END) AS closed_at,
-    MAX(CASE WHEN e.kind = 'reopened' THEN e.at END) AS reopened_at,
+    MAX(CASE WHEN e.kind IN ('reopened', 'not_spam') THEN e.at END) AS reopened_at,
     MAX(CASE WHEN e.kind = 'assigned' AND {assignee} IS NOT NULL THEN e.at END) AS assigned_at,
     MAX(CASE WHEN e.kind = 'assigned' AND {assignee} IS NULL THEN e.at END) AS unassigned_at
   FROM inbox_threadevent e {join}
-  WHERE e.workspace_id = %s AND e.kind IN ('assigned', 'closed', 'reopened', 'spam') AND e.at < %s
+  WHERE e.workspace_id = %s AND e.kind IN ('assigned', 'closed', 'reopened', 'spam', 'not_spam') AND e.at < %s
     AND {threads}
   GROUP BY e.thread_id
 ), initial AS (
@@ -337,11 +343,11 @@ WITH latest AS (
   FROM latest l
 ), events AS (
   SELECT e.id, e.thread_id, e.at,
-    CASE WHEN e.kind IN ('closed', 'spam') THEN 1 WHEN e.kind = 'reopened' THEN 0 END AS closed,
+    CASE WHEN e.kind IN ('closed', 'spam') THEN 1 WHEN e.kind IN ('reopened', 'not_spam') THEN 0 END AS closed,
     CASE WHEN e.kind = 'assigned' THEN
       CASE WHEN {assignee} IS NULL THEN 0 ELSE 1 END END AS assigned
   FROM inbox_threadevent e {join}
-  WHERE e.workspace_id = %s AND e.kind IN ('assigned', 'closed', 'reopened', 'spam')
+  WHERE e.workspace_id = %s AND e.kind IN ('assigned', 'closed', 'reopened', 'spam', 'not_spam')
     AND e.at >= %s AND e.at < %s AND {threads}
 ), runs AS (
   SELECT id, thread_id, at, closed, assigned,

@@ -19,6 +19,8 @@ class WorkspaceFactory(factory.django.DjangoModelFactory):
     company_name = factory.SelfAttribute("name")
     subdomain = factory.Sequence(lambda n: f"company{n}")
     plan = Workspace.Plan.PAID
+    # Replies go out at once in tests; the undo-send tests opt in to a grace period.
+    undo_send_seconds = 0
 
 
 class UserFactory(factory.django.DjangoModelFactory):

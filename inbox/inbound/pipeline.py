@@ -34,7 +34,7 @@ from inbox.inbound.validate import (
     is_bounce,
     validate,
 )
-from inbox.models import Contact, InboundEmail, Message, Thread, ThreadEvent
+from inbox.models import Contact, InboundEmail, Message, Notification, Thread, ThreadEvent
 from inbox.selectors import inbound as selectors
 from inbox.selectors.inbound import ChannelForDelivery
 from inbox.services import inbound as services
@@ -46,6 +46,9 @@ from inbox.services.intake import (
     inbound_email_mark_accepted,
     max_mime_bytes,
 )
+from inbox.services.notifications import notify_later
+from inbox.services.snooze import thread_woke_by_contact
+from inbox.services.ticket_status import ticket_follow_contact
 
 logger = logging.getLogger(__name__)
 
@@ -301,19 +304,33 @@ def _apply(
         )
     )
     if isinstance(decision, routing.AppendToThread):
-        thread = services.thread_touch(
+        contact_wrote = not (flags.auto_reply or flags.bounce)
+        touched = services.thread_touch(
             thread_id=decision.thread_id,
             workspace_id=channel.workspace_id,
             reopen=decision.reopen,
             snippet=thread_snippet,
             now=now,
+            contact_wrote=contact_wrote,
         )
+        thread = touched.thread
         if decision.reopen:
             thread_event_record(
                 thread=thread, kind=ThreadEvent.Kind.REOPENED, actor_id=None, at=now,
                 data={"by": "new_message"},
             )  # fmt: skip
+        if contact_wrote:
+            # Statements only when something moves: a snooze ended, the ticket's status.
+            if touched.woke:
+                thread_woke_by_contact(thread=thread, at=now)
+            ticket_follow_contact(thread=thread, ticket_status=touched.ticket_status, now=now)
         _store(row, thread, parsed, attribution, content, flags, now)
+        if not (flags.auto_reply or flags.bounce):
+            # After commit, in a task: costs the pipeline's transaction no statement.
+            notify_later(
+                thread_id=thread.pk, kind=Notification.Kind.CUSTOMER_REPLIED, actor_id=None,
+                data={"from": attribution.from_name or attribution.from_email},
+            )  # fmt: skip
         return accepted, ""
     assignee = (
         services.new_thread_assignee(channel=channel, contact=contact)
@@ -332,6 +349,11 @@ def _apply(
                 "assignee_id": assignee.user_id, "team_id": None,
                 "from_assignee_id": None, "from_team_id": None, "by": "rule",
             },
+        )  # fmt: skip
+        notify_later(
+            thread_id=thread.pk, kind=Notification.Kind.ASSIGNED, actor_id=None,
+            data={"by": "rule"}, recipient_ids=[assignee.user_id],
+            allow_email=not assignee.away_email,  # the away notice below is their email
         )  # fmt: skip
     if assignee is not None and assignee.away_email:
         services.away_owner_notify(
@@ -363,6 +385,12 @@ def _store(
 ) -> None:
     if flags.bounce_of is not None:
         services.outbound_mark_bounced(message=flags.bounce_of, detail=parsed.subject or "Bounced")
+        if flags.bounce_of.sent_by_id is not None:
+            notify_later(
+                thread_id=flags.bounce_of.thread_id, kind=Notification.Kind.DELIVERY_FAILED,
+                actor_id=None, data={"message_id": flags.bounce_of.pk},
+                recipient_ids=[flags.bounce_of.sent_by_id],
+            )  # fmt: skip
     services.message_store(
         row=row, thread=thread, parsed=parsed, attribution=attribution, content=content,
         is_auto_reply=flags.auto_reply, is_bounce=flags.bounce, bounce_of=flags.bounce_of, now=now,

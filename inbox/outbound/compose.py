@@ -7,6 +7,8 @@ stores the `Reply` and later sends what `build_email` makes of it.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -107,15 +109,66 @@ def inline_images(
     return _IMG_TAG.sub(rewrite, signature_html), list(used.values())
 
 
-def sanitize_composer_html(value: str) -> str:
-    """The composer's HTML with only simple formatting and safe links left."""
+def sanitize_composer_html(value: str, *, inline_images: bool = False) -> str:
+    """The composer's HTML with only simple formatting and safe links left; with
+    `inline_images`, also images that show an inline part (`<img src="cid:...">`)."""
+    if not inline_images:
+        return nh3.clean(
+            value or "",
+            tags=set(COMPOSER_TAGS),
+            attributes={"a": {"href"}},
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer",
+        ).strip()
     return nh3.clean(
         value or "",
-        tags=set(COMPOSER_TAGS),
-        attributes={"a": {"href"}},
-        url_schemes={"http", "https", "mailto"},
+        tags=set(COMPOSER_TAGS) | {"img"},
+        # The editor's caption of a pasted image is its file name and size: not for the contact.
+        clean_content_tags={"figcaption", "script", "style"},
+        attributes={"a": {"href"}, "img": {"src", "alt", "width", "height"}},
+        url_schemes={"http", "https", "mailto", "cid"},
+        attribute_filter=_cid_images_only,
         link_rel="noopener noreferrer",
     ).strip()
+
+
+def _cid_images_only(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src":
+        return value if value.lower().startswith("cid:") else None
+    if tag == "a" and attribute == "href" and value.lower().startswith("cid:"):
+        return None
+    return value
+
+
+_DATA_IMAGE = re.compile(r"data:(image/(?:png|jpeg|gif|webp));base64,([A-Za-z0-9+/=\s]+)", re.I)
+
+
+def composer_inline_images(
+    body_html: str, *, content_id_suffix: str
+) -> tuple[str, list[AttachmentFile]]:
+    """Images pasted or dropped into the composer (`data:` URLs) as inline parts, each `<img>`
+    pointing at its part (`cid:`); any other image (a remote one) is removed."""
+    images: dict[str, AttachmentFile] = {}
+    for tag in _IMG_TAG.findall(body_html):
+        src = _IMG_SRC.search(tag)
+        value = html.unescape(src[2]) if src else ""
+        match = _DATA_IMAGE.fullmatch(value)
+        if match is None or value in images:
+            continue
+        try:
+            content = base64.b64decode(re.sub(r"\s", "", match[2]), validate=True)
+        except binascii.Error:
+            continue
+        number = len(images) + 1
+        content_type = match[1].lower()
+        extension = content_type.partition("/")[2]
+        images[value] = AttachmentFile(
+            filename=f"image-{number}.{extension}",
+            content=content,
+            content_type=content_type,
+            content_id=f"image-{number}.{content_id_suffix}@inline",
+        )
+    return inline_images(body_html, images)
 
 
 def text_to_html(value: str) -> str:
@@ -124,9 +177,16 @@ def text_to_html(value: str) -> str:
     return "".join("<p>" + html.escape(part).replace("\n", "<br>") + "</p>" for part in paragraphs)
 
 
-def reply_body(*, body_html: str, body_text: str, signature_html: str = "") -> ReplyBody:
-    """The reply as sent: the agent's text, then the (already rendered) team signature."""
-    content = sanitize_composer_html(body_html) if body_html.strip() else text_to_html(body_text)
+def reply_body(
+    *, body_html: str, body_text: str, signature_html: str = "", inline_images: bool = False
+) -> ReplyBody:
+    """The reply as sent: the agent's text, then the (already rendered) team signature.
+    `inline_images`: the body's images already point at their inline parts (`cid:`)."""
+    content = (
+        sanitize_composer_html(body_html, inline_images=inline_images)
+        if body_html.strip()
+        else text_to_html(body_text)
+    )
     text = html_to_text(content)
     if not text:
         raise ReplyRefused("Write a reply before sending.")
@@ -212,10 +272,16 @@ def compose_reply(
     contact_email: str,
     thread_subject: str,
     thread_message_ids: Sequence[str],
+    inline_images: bool = False,
 ) -> Reply:
     """The reply to store, or ReplyRefused when it cannot be sent as written."""
     copied = cc_addresses(cc, contact_email=contact_email)
-    body = reply_body(body_html=body_html, body_text=body_text, signature_html=signature_html)
+    body = reply_body(
+        body_html=body_html,
+        body_text=body_text,
+        signature_html=signature_html,
+        inline_images=inline_images,
+    )
     in_reply_to, references = threading_headers(thread_message_ids)
     return Reply(
         from_name=from_name,
@@ -248,7 +314,8 @@ def build_email(
         subject=_CONTROL.sub(" ", reply.subject),
         body=reply.text,
         from_email=formataddr((_CONTROL.sub("", reply.from_name), reply.from_email)),
-        to=[reply.to],
+        # One address for a reply; a new email or a forward may go to several ("a@x, b@y").
+        to=[address.strip() for address in reply.to.split(",") if address.strip()],
         cc=list(reply.cc),
         headers=headers,
     )

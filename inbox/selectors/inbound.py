@@ -188,15 +188,18 @@ def threads_for_message_ids(
     known: dict[str, int] = {}
     closed: set[int] = set()
     by_thread: dict[int, str] = {}
+    # A thread merged into another one (inbox.services.merge) leads to the one it went into.
+    resolved: dict[int, int] = {}
     # The newest stored message wins an id used twice (rows come newest first); our own ids
     # name their thread.
-    for message_id, thread_id, status, _ in rows:
+    for message_id, thread_id, status, _, merged_into in rows:
+        resolved[thread_id] = merged_into or thread_id
         if message_id:
-            known.setdefault(message_id, thread_id)
-        by_thread[thread_id] = status
+            known.setdefault(message_id, resolved[thread_id])
+        by_thread[resolved[thread_id]] = status
     for message_id, thread_id in ours.items():
-        if thread_id in by_thread:
-            known.setdefault(message_id, thread_id)
+        if thread_id in resolved:
+            known.setdefault(message_id, resolved[thread_id])
     closed = {tid for tid in known.values() if by_thread.get(tid) == Thread.Status.CLOSED}
     return known, frozenset(closed)
 
@@ -209,17 +212,22 @@ def _threads_sql(alias: str, ids: int, named: int) -> str:
     quote = connections[alias].ops.quote_name
     messages, threads = quote(Message._meta.db_table), quote(Thread._meta.db_table)
     status, created = quote("status"), quote("created_at")
+    # A merged thread's row carries the thread it went into, and that thread's status.
+    merged_into = quote("merged_into_id")
+    into = f"LEFT JOIN {threads} g ON g.{quote('id')} = t.{merged_into}"
     sql = (
         # Identifiers come from the models, every value is a parameter.
-        f"SELECT m.{quote('message_id')}, m.{quote('thread_id')}, t.{status}, "  # noqa: S608
-        f"m.{created} FROM {messages} m JOIN {threads} t ON t.{quote('id')} = m.{quote('thread_id')} "
+        f"SELECT m.{quote('message_id')}, m.{quote('thread_id')}, "  # noqa: S608
+        f"COALESCE(g.{status}, t.{status}), m.{created}, t.{merged_into} FROM {messages} m "
+        f"JOIN {threads} t ON t.{quote('id')} = m.{quote('thread_id')} {into} "
         f"WHERE m.{quote('message_id')} IN ({', '.join(['%s'] * ids)}) "
         f"AND m.{quote('workspace_id')} + 0 = %s"
     )
     if named:
         sql += (
-            f" UNION ALL SELECT '', t.{quote('id')}, t.{status}, t.{created} "  # noqa: S608
-            f"FROM {threads} t WHERE t.{quote('workspace_id')} = %s "
+            f" UNION ALL SELECT '', t.{quote('id')}, COALESCE(g.{status}, t.{status}), "  # noqa: S608
+            f"t.{created}, t.{merged_into} FROM {threads} t {into} "
+            f"WHERE t.{quote('workspace_id')} = %s "
             f"AND t.{quote('id')} IN ({', '.join(['%s'] * named)})"
         )
     return sql + " ORDER BY 4 DESC"

@@ -19,17 +19,18 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from helpdesk.models import Agent, Team, Workspace
-from inbox.models import Contact, Message, Thread, ThreadReadState, Ticket
+from inbox.models import Message, Thread, ThreadReadState, Ticket
+from inbox.selectors import search
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 # A live refresh re-renders the list down to the oldest row already shown, at most this many.
 REFRESH_MAX_ROWS = PAGE_SIZE * 10
-SEARCH_CONTACT_LIMIT = 500
 COUNTS_CACHE_SECONDS = 60
 # Beyond this a view shows "999+"-style counts; exact counts of huge views cost a full scan.
 COUNT_CAP = 999
@@ -46,6 +47,7 @@ VIEWS = (
     InboxView("unassigned", "Unassigned"),
     InboxView("mine", "Assigned to me"),
     InboxView("open", "All open"),
+    InboxView("snoozed", "Snoozed"),
     InboxView("closed", "Closed"),
     InboxView("confirmations", "Forwarding confirmations", admin_only=True),
     InboxView("spam", "Spam", admin_only=True),
@@ -60,11 +62,15 @@ def views_for(agent: Agent) -> list[InboxView]:
 
 def _view_condition(slug: str, user_id: int) -> Q:
     conversation = Q(kind=Thread.Kind.CONVERSATION)
-    open_ = Q(status=Thread.Status.OPEN)
+    # A snoozed thread leaves the open views until it wakes (inbox.services.snooze); one whose
+    # time has come is back even before the wake-up task has run.
+    snoozed = Q(snoozed_until__gt=timezone.now())
+    open_ = Q(status=Thread.Status.OPEN) & ~snoozed
     return {
         "unassigned": conversation & open_ & Q(assignee__isnull=True),
         "mine": conversation & open_ & Q(assignee_id=user_id),
         "open": conversation & open_,
+        "snoozed": conversation & Q(status=Thread.Status.OPEN) & snoozed,
         "closed": conversation & Q(status=Thread.Status.CLOSED),
         "confirmations": Q(kind=Thread.Kind.FORWARDING_CONFIRMATION),
         "spam": conversation,
@@ -150,6 +156,8 @@ class ListFilters:
     channel_id: int | None = None
     # "" any assignee, "none" unassigned, or a user id
     assignee: str = ""
+    # Only threads carrying this tag (inbox.Tag id): the sidebar's tag links.
+    tag_id: int | None = None
     cursor: str = ""
     # A live refresh after "Load older conversations": every row down to this position.
     until: str = ""
@@ -160,6 +168,7 @@ class ListFilters:
             "q": self.query,
             "channel": self.channel_id or "",
             "assignee": self.assignee,
+            "tag": self.tag_id or "",
         }
         params.update(overrides)
         return {key: value for key, value in params.items() if value not in ("", None)}
@@ -185,32 +194,35 @@ class ThreadPage:
     threads: Sequence[Thread]
     next_cursor: str = ""
     filters: ListFilters = field(default_factory=ListFilters)
-
-
-def _search(queryset: QuerySet[Thread], workspace: Workspace, query: str) -> QuerySet[Thread]:
-    # Two steps instead of an OR across a join: matching contacts first (trigram indexes on
-    # PostgreSQL), then threads by subject (trigram index) or by those contacts.
-    contact_ids = list(
-        Contact.objects.filter(workspace_id=workspace.pk)
-        .filter(Q(email__icontains=query) | Q(name__icontains=query))
-        .order_by()
-        .values_list("id", flat=True)[:SEARCH_CONTACT_LIMIT]
-    )
-    return queryset.filter(Q(subject__icontains=query) | Q(contact_id__in=contact_ids))
+    # What the search box asked for and found (inbox.selectors.search); None without a search.
+    search: search.SearchOutcome | None = None
 
 
 def thread_list(*, workspace: Workspace, agent: Agent, filters: ListFilters) -> ThreadPage:
     """One page of a view, newest first, with the unread flag for this agent."""
     view = filters.view if filters.view in {v.slug for v in views_for(agent)} else DEFAULT_VIEW
+    query = search.query_for(filters.query) if filters.query else None
+    view = search.view_for(query, view) if query else view
     queryset = _visible(workspace, view).filter(_view_condition(view, agent.user_id))
-    if filters.query:
-        queryset = _search(queryset, workspace, filters.query)
+    if filters.tag_id:
+        queryset = queryset.filter(tags__id=filters.tag_id)
     if filters.channel_id:
         queryset = queryset.filter(channel_id=filters.channel_id)
     if filters.assignee == "none":
         queryset = queryset.filter(assignee__isnull=True)
     elif filters.assignee.isdigit():
         queryset = queryset.filter(assignee_id=int(filters.assignee))
+    found = None
+    if query:
+        found = search.thread_search(
+            workspace=workspace,
+            agent=agent,
+            threads=queryset,
+            query=query,
+            page_size=PAGE_SIZE,
+            view=view,
+        )
+        queryset = found.threads
     position = decode_cursor(filters.cursor) if filters.cursor else None
     if position:
         moment, pk = position
@@ -243,7 +255,11 @@ def thread_list(*, workspace: Workspace, agent: Agent, filters: ListFilters) -> 
     if has_older and not next_cursor and rows:
         # Older pages may follow the refreshed ones; "Load older" goes on from the last row.
         next_cursor = encode_cursor(rows[-1])
-    return ThreadPage(threads=rows[:limit], next_cursor=next_cursor, filters=filters)
+    if found and found.ranked_ids is not None:
+        # Best match first, each row with its highlighted snippet; a page cap, no "Load older".
+        rows = search.in_rank_order(rows, found)
+        next_cursor = ""
+    return ThreadPage(threads=rows[:limit], next_cursor=next_cursor, filters=filters, search=found)
 
 
 def thread_get(*, workspace: Workspace, pk: int) -> Thread | None:
@@ -321,6 +337,7 @@ def contact_other_threads(*, thread: Thread, limit: int = 10) -> list[Thread]:
     return list(
         Thread.objects.filter(workspace_id=thread.workspace_id, contact_id=thread.contact_id)
         .exclude(pk=thread.pk)
+        .exclude(kind=Thread.Kind.MERGED)  # out of sight once merged into another one
         .order_by("-last_message_at")[:limit]
     )
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from channels_cfg.models import EmailChannel, ForwardingConfirmation
 from helpdesk.db import insert_row, update_row
+from helpdesk.html_text import html_to_text
 from helpdesk.mail_ids import LOOP_HEADER, loop_header_value
 from helpdesk.models import Agent, Team
 from helpdesk.system_mail import queue_system_email
@@ -30,6 +31,7 @@ from inbox.inbound.parse import ParsedEmail
 from inbox.inbound.sanitize import sanitize
 from inbox.inbound.validate import Rejection
 from inbox.models import Attachment, Contact, InboundEmail, Message, Thread, Ticket
+from inbox.services.snooze import WOKE_REPLIED
 
 
 def inbound_record_rejection(
@@ -171,7 +173,8 @@ def message_store(
         to=parsed.to,
         cc=parsed.cc,
         subject=content.subject,
-        text=content.text,
+        # HTML-only mail keeps its text too: full-text search indexes `text` (inbox/search_schema.py).
+        text=content.text or html_to_text(html),
         html=html,
         is_auto_reply=is_auto_reply,
         is_bounce=is_bounce,
@@ -231,35 +234,72 @@ def thread_create(
     return thread
 
 
+@dataclass(frozen=True)
+class TouchedThread:
+    thread: Thread
+    woke: bool  # the contact's message ended the thread's snooze
+    ticket_status: str | None  # the ticket's status before this message (None: no ticket)
+
+
 def thread_touch(
-    *, thread_id: int, workspace_id: int, reopen: bool, snippet: str, now: datetime
-) -> Thread:
+    *,
+    thread_id: int,
+    workspace_id: int,
+    reopen: bool,
+    snippet: str,
+    now: datetime,
+    contact_wrote: bool = False,
+) -> TouchedThread:
     """A new message arrived on the thread: count it, move it up, reopen it if asked.
 
     One UPDATE: the counter is incremented in the database, so concurrent workers need no lock
-    and no read first."""
+    and no read first. When the contact wrote (not an auto-reply or a bounce) the same UPDATE
+    ends a snooze and returns what status-follows needs (inbox.services.ticket_status), so
+    the reply path reads nothing more."""
     connection = connections[router.db_for_write(Thread)]
     at = Thread._meta.get_field("last_message_at").get_db_prep_value(now, connection)
     params: list[Any] = [at, at, snippet[:200]]
     if reopen:
         params.append(Thread.Status.OPEN)
+    if contact_wrote:
+        params.append(WOKE_REPLIED)
+    sql = _touch_sql(connection.alias, reopen, contact_wrote)
     with connection.cursor() as cursor:
-        cursor.execute(_touch_sql(connection.alias, reopen), [*params, thread_id, workspace_id])
-        if cursor.rowcount != 1:
-            raise Thread.DoesNotExist(f"Thread #{thread_id} is gone")
-    return Thread(pk=thread_id, workspace_id=workspace_id)
+        cursor.execute(sql, [*params, thread_id, workspace_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Thread.DoesNotExist(f"Thread #{thread_id} is gone")
+    thread = Thread(pk=thread_id, workspace_id=workspace_id)
+    if not contact_wrote:
+        return TouchedThread(thread, woke=False, ticket_status=None)
+    return TouchedThread(thread, woke=row[1] == WOKE_REPLIED, ticket_status=row[2])
 
 
 @functools.cache
-def _touch_sql(alias: str, reopen: bool) -> str:
+def _touch_sql(alias: str, reopen: bool, contact_wrote: bool = False) -> str:
     quote = connections[alias].ops.quote_name
     count, last = quote("message_count"), quote("last_message_at")
+    table, until, woke = quote(Thread._meta.db_table), quote("snoozed_until"), quote("woke_reason")
+    returning = f" RETURNING {quote('id')}"
+    if contact_wrote:
+        # SET reads the row as it was: woke_reason says whether this message ended a snooze
+        # (and the banner of an earlier wake-up gives way to the new message).
+        returning += (
+            f", {woke}, (SELECT {quote('status')} FROM {quote(Ticket._meta.db_table)} "  # noqa: S608
+            f"WHERE {quote('thread_id')} = {table}.{quote('id')})"
+        )
     return (
         # Identifiers come from the models, every value is a parameter.
-        f"UPDATE {quote(Thread._meta.db_table)} SET {count} = {count} + 1, "  # noqa: S608
+        f"UPDATE {table} SET {count} = {count} + 1, "  # noqa: S608
         f"{last} = CASE WHEN {last} > %s THEN {last} ELSE %s END, {quote('snippet')} = %s"
         + (f", {quote('status')} = %s" if reopen else "")
+        + (
+            f", {woke} = CASE WHEN {until} IS NULL THEN '' ELSE %s END, {until} = NULL"
+            if contact_wrote
+            else ""
+        )
         + f" WHERE {quote('id')} = %s AND {quote('workspace_id')} = %s"
+        + returning
     )
 
 

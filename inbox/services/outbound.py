@@ -31,11 +31,13 @@ from helpdesk.broker import queue_task
 from helpdesk.mail_ids import loop_header_value, make_outbound_message_id
 from helpdesk.mail_providers import hosted_domains
 from helpdesk.models import Agent
-from inbox.models import Attachment, Message, Thread
+from inbox.models import Attachment, Message, Notification, Thread
 from inbox.outbound import compose
 from inbox.outbound.compose import ReplyRefused
 from inbox.selectors.outbound import unclaimed_reply_ids
 from inbox.selectors.threads import inbox_changed, max_attachment_bytes
+from inbox.services.notifications import notify
+from inbox.services.ticket_status import ticket_follow_agent_reply
 from inbox.tracking import tracking_metadata
 
 logger = logging.getLogger(__name__)
@@ -87,7 +89,7 @@ def reply_cc_default(
 
 def _thread_message_ids(thread: Thread) -> list[str]:
     return list(
-        Message.objects.filter(thread_id=thread.pk)
+        Message.objects.filter(thread_id=thread.pk, is_forward=False)  # forwards went elsewhere
         .exclude(message_id="")
         .order_by("created_at", "id")
         .values_list("message_id", flat=True)
@@ -115,7 +117,13 @@ def reply_create(
     signature_html, inline_images = signature_inline_images(
         reply_signature(channel=thread.channel, agent=agent), workspace_id=thread.workspace_id
     )
+    # Images pasted or dropped into the composer go as inline parts too (cid:), before them.
+    body_html, body_images = compose.composer_inline_images(
+        body_html, content_id_suffix=uuid.uuid4().hex
+    )
+    inline_images = [*body_images, *inline_images]
     reply = compose.compose_reply(
+        inline_images=True,
         body_html=body_html,
         body_text=body_text,
         cc=cc,
@@ -127,17 +135,34 @@ def reply_create(
         thread_message_ids=_thread_message_ids(thread),
     )
     now = now or timezone.now()
+    send_after = undo_send_deadline(agent=agent, now=now)
     with transaction.atomic():
         message = _reply_store(
-            reply, thread=thread, agent=agent, files=files, inline_images=inline_images, now=now
+            reply,
+            thread=thread,
+            agent=agent,
+            files=files,
+            inline_images=inline_images,
+            now=now,
+            send_after=send_after,
         )
         Thread.objects.filter(pk=thread.pk).update(
             last_message_at=now,
             message_count=F("message_count") + 1,
             snippet=reply.text[:200],
+            woke_reason="",  # answered: the "Woke: ..." banner has done its job
         )
-        _queue_send(message.pk, thread.workspace_id)
+        # Status follows the conversation: the ticket now waits on the contact.
+        ticket_follow_agent_reply(thread=thread, by=agent, now=now)
+        _queue_send(message.pk, thread.workspace_id, eta=send_after)
     return message
+
+
+def undo_send_deadline(*, agent: Agent, now: datetime) -> datetime | None:
+    """When a reply stored `now` may be sent: after the workspace's undo grace period, or None
+    (at once) when the workspace turned it off."""
+    seconds = agent.workspace.undo_send_seconds
+    return now + timedelta(seconds=seconds) if seconds else None
 
 
 def _reply_store(
@@ -148,6 +173,8 @@ def _reply_store(
     files: list[UploadedFile],
     inline_images: Sequence[compose.AttachmentFile] = (),
     now: datetime,
+    send_after: datetime | None = None,
+    is_forward: bool = False,
 ) -> Message:
     """The outbound Message of `reply` with its attachments (the signature's images among them,
     inline), its Message-ID derived from its primary key."""
@@ -167,6 +194,8 @@ def _reply_store(
         sent_by_id=agent.user_id,
         delivery_status=Message.DeliveryStatus.SENDING,
         created_at=now,
+        send_after=send_after,
+        is_forward=is_forward,
     )
     domain = reply.from_email.rpartition("@")[2] or settings.HOSTED_INBOX_DOMAIN
     message.message_id = make_outbound_message_id(
@@ -223,13 +252,14 @@ def signature_inline_images(
     return compose.inline_images(signature_html, images)
 
 
-def _queue_send(message_id: int, workspace_id: int) -> None:
-    transaction.on_commit(lambda: queue_send(message_id))
+def _queue_send(message_id: int, workspace_id: int, *, eta: datetime | None = None) -> None:
+    transaction.on_commit(lambda: queue_send(message_id, eta=eta))
     transaction.on_commit(lambda: inbox_changed(workspace_id=workspace_id))
 
 
-def queue_send(message_id: int) -> bool:
-    """Hand a stored reply to the workers; False when the broker cannot take it.
+def queue_send(message_id: int, *, eta: datetime | None = None) -> bool:
+    """Hand a stored reply to the workers (to run at `eta`, its undo deadline, when given);
+    False when the broker cannot take it.
 
     The reply is committed as "sending", so an outage only delays it: it is marked
     QUEUED_UNTIL_REACHABLE for the agent, and `reply_requeue_unsent` queues it later. Queueing
@@ -237,7 +267,7 @@ def queue_send(message_id: int) -> bool:
     """
     from inbox.tasks import send_message
 
-    if queue_task(send_message, message_id, description=f"reply #{message_id}"):
+    if queue_task(send_message, message_id, description=f"reply #{message_id}", eta=eta):
         return True
     Message.objects.filter(
         pk=message_id,
@@ -285,7 +315,8 @@ def is_stuck(message: Message, now: datetime) -> bool:
     if message.delivery_status != Message.DeliveryStatus.SENDING:
         return False
     if message.send_started_at is None:
-        return message.created_at < now - UNCLAIMED_TOO_LONG
+        # Counted from when it was due: a reply waiting out its undo grace period is not late.
+        return (message.send_after or message.created_at) < now - UNCLAIMED_TOO_LONG
     return message.send_started_at < now - STALE_CLAIM
 
 
@@ -316,10 +347,31 @@ def _claim(message_id: int, now: datetime) -> bool:
             delivery_status=Message.DeliveryStatus.SENDING,
         )
         .filter(Q(send_started_at__isnull=True) | Q(send_started_at__lt=now - STALE_CLAIM))
+        # Undo send: never before its grace period ends, whoever queued it (message_send defers).
+        .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
         .update(
             send_started_at=now, delivery_attempts=F("delivery_attempts") + 1, delivery_error=""
         )
     )
+
+
+def _defer_until_due(message_id: int, now: datetime) -> bool:
+    """Queue again, at its undo deadline, an unclaimed reply whose task ran before it; False
+    when that is not why it was not claimed (sent, failed, undone, or another worker has it)."""
+    send_after = (
+        Message.objects.filter(
+            pk=message_id,
+            delivery_status=Message.DeliveryStatus.SENDING,
+            send_started_at__isnull=True,
+            send_after__gt=now,
+        )
+        .values_list("send_after", flat=True)
+        .first()
+    )
+    if send_after is None:
+        return False
+    queue_send(message_id, eta=send_after)
+    return True
 
 
 def build_email(message: Message) -> EmailMultiAlternatives:
@@ -367,7 +419,7 @@ def message_send(*, message_id: int, now: datetime | None = None) -> str:
     """Send a claimed reply through Django's email backend; returns the resulting state."""
     now = now or timezone.now()
     if not _claim(message_id, now):
-        return "skipped"
+        return "deferred" if _defer_until_due(message_id, now) else "skipped"
     message = Message.objects.select_related("thread").get(pk=message_id)
     try:
         build_email(message).send(fail_silently=False)
@@ -378,9 +430,17 @@ def message_send(*, message_id: int, now: datetime | None = None) -> str:
             # The ESP may have accepted it before the timeout (docs/reliability.md, "A send that times out"): never
             # resend on our own; an agent's Retry re-sends with the same Message-ID.
             detail = f"No answer from the mail server in time; it may have been delivered. {detail}"
-        Message.objects.filter(pk=message_id).update(
-            delivery_status=Message.DeliveryStatus.FAILED, delivery_error=detail[:2000]
-        )
+        with transaction.atomic():
+            Message.objects.filter(pk=message_id).update(
+                delivery_status=Message.DeliveryStatus.FAILED, delivery_error=detail[:2000]
+            )
+            if message.sent_by_id is not None:
+                # The system reports the failure (actor None), so the sender is told.
+                notify(
+                    workspace_id=message.workspace_id, recipient_ids=[message.sent_by_id],
+                    kind=Notification.Kind.DELIVERY_FAILED, thread_id=message.thread_id,
+                    actor_id=None, data={"message_id": message_id},
+                )  # fmt: skip
         inbox_changed(workspace_id=message.workspace_id)
         return "failed"
     Message.objects.filter(pk=message_id).update(

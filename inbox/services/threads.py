@@ -11,9 +11,18 @@ from django.utils import timezone
 
 from helpdesk.models import Agent, Team
 from helpdesk.refusals import Refused
-from inbox.models import BlockedSender, Contact, Thread, ThreadEvent, ThreadReadState, Ticket
+from inbox.models import (
+    BlockedSender,
+    Contact,
+    Notification,
+    Thread,
+    ThreadEvent,
+    ThreadReadState,
+    Ticket,
+)
 from inbox.selectors.threads import inbox_changed
 from inbox.services.events import thread_event_record
+from inbox.services.notifications import notify
 from inbox.services.senders import sender_block, sender_unblock
 
 
@@ -55,6 +64,12 @@ def thread_assign(
                     "from_team_id": previous[1],
                 },
             )
+        if thread.assignee_id is not None and thread.assignee_id != previous[0]:
+            notify(
+                workspace_id=thread.workspace_id, recipient_ids=[thread.assignee_id],
+                kind=Notification.Kind.ASSIGNED, thread_id=thread.pk,
+                actor_id=_actor_id(by), data={},
+            )  # fmt: skip
         _changed(thread)
     return thread
 
@@ -67,7 +82,12 @@ def thread_set_status(*, thread: Thread, status: str, by: Agent | None = None) -
     closed = status == Thread.Status.CLOSED
     with transaction.atomic():
         thread.status = status
-        thread.save(update_fields=["status"])
+        fields = ["status"]
+        if closed and thread.snoozed_until is not None:
+            # Closing ends a snooze: a reopened thread must not hide under Snoozed.
+            thread.snoozed_until = None
+            fields.append("snoozed_until")
+        thread.save(update_fields=fields)
         if status != previous:
             thread_event_record(
                 thread=thread,
@@ -117,10 +137,10 @@ def thread_not_spam(*, thread: Thread, by: Agent | None = None) -> list[str]:
         thread.is_spam = False
         thread.status = Thread.Status.OPEN
         thread.save(update_fields=["is_spam", "status"])
-        # Back in the inbox: for the reports it is open again, as after any reopen.
+        # Back in the inbox: the reports count it open again, as after any reopen.
         thread_event_record(
             thread=thread,
-            kind=ThreadEvent.Kind.REOPENED,
+            kind=ThreadEvent.Kind.NOT_SPAM,
             actor_id=_actor_id(by),
             at=timezone.now(),
             data={"is_spam": False, "from": previous, "to": Thread.Status.OPEN},

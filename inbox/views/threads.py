@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from csp.constants import NONCE
 from csp.decorators import csp_update
 from django.contrib import messages as flash
 from django.http import Http404, HttpResponse
@@ -26,8 +27,12 @@ from inbox.models import Contact, Message, Thread
 from inbox.presenters import image_viewer, present_message, present_thread_page
 from inbox.rendering import page_policy_for_message_frames
 from inbox.selectors import threads as selectors
+from inbox.selectors.saved_replies import saved_reply_files
+from inbox.selectors.tags import tag_list_with_counts, threads_with_tags
 from inbox.services import outbound, senders
 from inbox.services import threads as services
+from inbox.views import notes as timeline_views
+from inbox.views import presence
 from inbox.views.refusals import answers_refusals
 
 
@@ -38,6 +43,7 @@ def _filters(request: AgentRequest) -> selectors.ListFilters:
         query=request.GET.get("q", "").strip()[:200],
         channel_id=int(channel) if channel.isdigit() else None,
         assignee=request.GET.get("assignee", "")[:20],
+        tag_id=int(tag) if (tag := request.GET.get("tag", "")).isdigit() else None,
         cursor=request.GET.get("cursor", "")[:200],
         until=request.GET.get("until", "")[:200],
     )
@@ -53,6 +59,7 @@ def _list_context(request: AgentRequest, *, with_rows: bool = True) -> dict[str,
         else selectors.ThreadPage(threads=[], filters=filters)
     )
     counts = selectors.thread_counts(workspace=workspace, agent=agent, stamp=stamp)
+    threads_with_tags(page.threads)
     current = request.GET.get("current", "")
     extra: dict[str, str | int] = {"current": current} if current.isdigit() else {}
     if filters.until:
@@ -72,6 +79,7 @@ def _list_context(request: AgentRequest, *, with_rows: bool = True) -> dict[str,
         "poll_query": urlencode(filters.as_params(stamp=stamp, **extra)),
         "next_query": urlencode(filters.as_params(cursor=page.next_cursor)),
         "agents": selectors.workspace_agents(workspace=workspace),
+        "tag_counts": tag_list_with_counts(workspace=workspace),
         "channels": list(
             workspace.channels.order_by("name", "id").only("id", "name", "company_name")
         ),
@@ -158,7 +166,12 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 def _allows_message_frames(view: View) -> View:
     """The page's Content-Security-Policy also allows what its message frames need
     (inbox/rendering.py); django-csp types its decorators for views taking a request only."""
-    return cast(View, csp_update(page_policy_for_message_frames())(cast(Any, view)))
+    policy = page_policy_for_message_frames()
+    # The composer's editor (Trix) adds its default rules as <style> elements carrying the
+    # page's nonce (templates/inbox/partials/composer_editor_head.html); a response that never
+    # read the nonce gets none.
+    policy["style-src-elem"] = [*policy["style-src-elem"], cast(str, NONCE)]
+    return cast(View, csp_update(policy)(cast(Any, view)))
 
 
 @agent_required
@@ -166,7 +179,12 @@ def _allows_message_frames(view: View) -> View:
 @_allows_message_frames
 def thread_detail(request: AgentRequest, pk: int) -> HttpResponse:
     thread = _load_thread(request, pk)
+    if thread.merged_into_id is not None:
+        # Merged into another conversation (inbox.services.merge): its page is that one now.
+        return redirect("inbox:thread", pk=thread.merged_into_id)
     context = {**_list_context(request, with_rows=False), **_thread_page(request, thread)}
+    # Notes and events interleaved with the messages (inbox.views.notes).
+    context.update(timeline_views.page_context(request, thread, context))
     services.thread_mark_read(thread=thread, user_id=request.agent.user_id, at=timezone.now())
     return render(request, "inbox/thread.html", context)
 
@@ -176,10 +194,14 @@ def thread_detail(request: AgentRequest, pk: int) -> HttpResponse:
 def thread_poll(request: AgentRequest, pk: int) -> HttpResponse:
     """New messages after `after` (appended under the thread), or 204 when there are none."""
     thread = _load_thread(request, pk)
+    if thread.merged_into_id is not None:
+        # Merged away while open in this tab: go to the conversation it is part of now.
+        return _redirect(request, reverse("inbox:thread", kwargs={"pk": thread.merged_into_id}))
     after = request.GET.get("after", "0")
     after_id = int(after) if after.isdigit() else 0
     new = selectors.thread_messages(thread=thread, after_id=after_id)
-    if not new:
+    news = timeline_views.poll_news(request, thread)  # new notes or events: one query
+    if not new and not news.has_news:
         return HttpResponse(status=204)
     services.thread_mark_read(thread=thread, user_id=request.agent.user_id, at=timezone.now())
     # A new bounce changes the reply it reports on: that reply is re-rendered in place.
@@ -191,8 +213,9 @@ def thread_poll(request: AgentRequest, pk: int) -> HttpResponse:
         "thread": thread,
         "message_views": [present_message(message) for message in new],
         "changed_views": [present_message(message) for message in bounced],
-        "last_message_id": max(message.pk for message in new),
+        "last_message_id": max((message.pk for message in new), default=after_id),
     }
+    context.update(timeline_views.poll_context(request, thread, news, context["message_views"]))
     return render(request, "inbox/thread.html#new-messages", context)
 
 
@@ -359,13 +382,23 @@ def _composer_error(request: AgentRequest, pk: int, **kwargs: Any) -> HttpRespon
 @require_POST
 @answers_refusals(redirect_to=_thread_url, partial=_composer_error)
 def thread_reply(request: AgentRequest, pk: int) -> HttpResponse:
+    thread = _load_thread(request, pk)
+    held = presence.reply_held(request, thread)  # the collision guard: nothing stored or sent
+    if held is not None:
+        return held
     outbound.reply_create(
-        thread=_load_thread(request, pk),
+        thread=thread,
         agent=request.agent,
         body_html=request.POST.get("body_html", ""),
         body_text=request.POST.get("body", ""),
         cc=request.POST.get("cc", "")[:4000],
-        files=request.FILES.getlist("attachments"),
+        files=[
+            *request.FILES.getlist("attachments"),
+            # The files of the saved replies inserted into it (static/js/saved_replies.js).
+            *saved_reply_files(
+                agent=request.agent, ids=request.POST.getlist("saved_reply_attachment")
+            ),
+        ],
     )
     if request.htmx:
         # The thread poller fetches the new message at once; the composer clears itself.

@@ -1,6 +1,6 @@
-// The inbox's small behaviour htmx cannot give: the composer's formatting toolbar, drafts kept
-// in localStorage (so a reload or a live update never loses them), the attachment limit, and the
-// list's scroll position across a live refresh.
+// The inbox's small behaviour htmx cannot give: the composer's attachment limit and reset after
+// sending (its editor and drafts are static/js/editor.js), and the list's scroll position across
+// a live refresh.
 (() => {
   // A live refresh replaces the list (its own scroll box): keep the first row in sight where it
   // was, so rows arriving on top never push away what the agent is reading. At the very top the
@@ -67,44 +67,10 @@
 (() => {
   const composer = document.getElementById("composer");
   if (!composer) return;
-  const editor = composer.querySelector(".composer__editor");
-  const textarea = composer.querySelector("textarea[name=body]");
-  const htmlField = composer.querySelector("input[name=body_html]");
-  const toolbar = composer.querySelector(".composer__toolbar");
+  // The text itself is the rich editor's (static/js/editor.js): it keeps the draft, fills the
+  // form's fields and empties itself when the form is reset.
   const files = composer.querySelector("input[type=file]");
   const error = () => document.getElementById("composer-error");
-  const draftKey = composer.dataset.draftKey;
-
-  // With JavaScript the rich editor replaces the plain textarea (which still works without it).
-  editor.hidden = false;
-  toolbar.hidden = false;
-  textarea.hidden = true;
-  textarea.removeAttribute("id");
-  const saved = draftKey && window.localStorage.getItem(draftKey);
-  if (saved) editor.innerHTML = saved;
-
-  const sync = () => {
-    htmlField.value = editor.innerHTML;
-    textarea.value = editor.innerText;
-  };
-  editor.addEventListener("input", () => {
-    sync();
-    if (draftKey) window.localStorage.setItem(draftKey, editor.innerHTML);
-  });
-  toolbar.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-command]");
-    if (!button) return;
-    event.preventDefault();
-    const command = button.dataset.command;
-    let value = null;
-    if (command === "createLink") {
-      value = window.prompt("Link address (https://…)");
-      if (!value) return;
-    }
-    editor.focus();
-    document.execCommand(command, false, value);
-    sync();
-  });
 
   const tooLarge = () => {
     const limit = Number(files.dataset.maxBytes || 0);
@@ -112,7 +78,6 @@
     return limit && total > limit;
   };
   composer.addEventListener("submit", (event) => {
-    sync();
     if (tooLarge()) {
       event.preventDefault();
       error().textContent = "The attachments are larger than the limit.";
@@ -120,18 +85,12 @@
   });
   document.body.addEventListener("htmx:configRequest", (event) => {
     if (event.detail.elt !== composer) return;
-    sync();
-    event.detail.parameters.body_html = htmlField.value;
-    event.detail.parameters.body = textarea.value;
     if (tooLarge()) {
       event.preventDefault();
       error().textContent = "The attachments are larger than the limit.";
     }
   });
   document.body.addEventListener("inbox-sent", () => {
-    editor.innerHTML = "";
     composer.reset();
-    sync();
-    if (draftKey) window.localStorage.removeItem(draftKey);
   });
 })();

@@ -70,6 +70,8 @@ def test_a_link_by_keyboard_only_and_an_uploaded_image_show_in_the_preview(
     # Esc closes it and gives the editor its focus back, nothing inserted.
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+    # The dialog's close event (a task after it hides) gives the editor its focus back.
+    page.wait_for_function("() => document.activeElement.dataset.signatureArea !== undefined")
     assert active(page) == "area"
 
     for _ in range(3):
@@ -83,6 +85,8 @@ def test_a_link_by_keyboard_only_and_an_uploaded_image_show_in_the_preview(
     page.keyboard.type("our help pages")
     page.keyboard.press("Enter")
     expect(dialog).to_be_hidden()
+    # The dialog's close event (a task after it hides) gives the editor its focus back.
+    page.wait_for_function("() => document.activeElement.dataset.signatureArea !== undefined")
     assert active(page) == "area"
     page.keyboard.type(".")  # the caret is back where it was, after the link
 

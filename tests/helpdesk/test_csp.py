@@ -90,7 +90,13 @@ def test_the_thread_page_allows_the_message_frames_styles_and_no_script(
     # attributes are allowed, and nothing more.
     assert policy["style-src-attr"] == ["'unsafe-inline'"]
     assert policy["style-src-elem"][0] == "'self'"
-    assert len(policy["style-src-elem"]) == 2 and policy["style-src-elem"][1].startswith("'sha256-")
+    assert len(policy["style-src-elem"]) == 3 and policy["style-src-elem"][1].startswith("'sha256-")
+    # The composer's editor (Trix) adds its two <style> elements with this page's nonce, which
+    # it reads from a meta tag; no script source takes a nonce.
+    nonce = policy["style-src-elem"][2]
+    assert nonce.startswith("'nonce-")
+    assert f'name="trix-csp-nonce" content="{nonce[7:-1]}"' in response.content.decode()
+    assert all("nonce" not in value for value in policy.get("script-src", []))
     # The frame's own stricter policy is still inside its srcdoc.
     assert "default-src &amp;#x27;none&amp;#x27;" in response.content.decode()
 

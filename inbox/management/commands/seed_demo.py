@@ -16,14 +16,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from channels_cfg.models import EmailChannel, ForwardingAddress
 from channels_cfg.services.channels import channel_mark_inbound
 from channels_cfg.signature import token_marker
 from helpdesk.models import Agent, Team, Workspace
-from inbox.models import Contact, InboundEmail, Message, Thread, ThreadEvent, Ticket
+from inbox.models import Contact, InboundEmail, Message, SavedReply, Thread, ThreadEvent, Ticket
 from inbox.services.events import thread_event_record
 
 User = get_user_model()
@@ -98,6 +98,8 @@ def seed_demo(passwords: DemoPasswords) -> dict[str, Any]:
     _threads(workspace, channel, users)
     _history(workspace, channel, users)
     _rejected_history(workspace, channel)
+    _saved_replies(workspace)
+    _demo_tags(workspace)
     _mark_last_inbound(channel)
     return {
         "workspace": workspace.subdomain,
@@ -370,3 +372,59 @@ def _rejected_history(workspace: Workspace, channel: EmailChannel) -> None:
             processed_at=now,
         )
         InboundEmail.objects.filter(pk=row.pk).update(received_at=now - timedelta(days=days_ago))
+
+
+DEMO_SAVED_REPLIES = [
+    (
+        "Thanks, we are on it",
+        "<div>Hi {{contact.first_name}},</div><div>thanks for writing in. We are looking into it "
+        "and will get back to you today.</div><div>{{agent.first_name}} at {{channel.name}}</div>",
+    ),
+    (
+        "Password reset steps",
+        "<div>Hi {{contact.first_name}},</div><div>to reset your password:</div><ol>"
+        "<li>Open the sign-in page and choose <strong>Forgot password</strong>.</li>"
+        "<li>Enter the address you signed up with.</li><li>Follow the link we email you "
+        "within 15 minutes.</li></ol><div>Best,<br>{{agent.full_name}}</div>",
+    ),
+    (
+        "Refund on its way",
+        "<div>Hi {{contact.first_name}},</div><div>we have refunded the duplicate charge "
+        "(ticket #{{ticket.id}}). It shows on your statement within 5 business days.</div>"
+        "<div>{{agent.first_name}}</div>",
+    ),
+]
+
+
+def _saved_replies(workspace: Workspace) -> None:
+    """A few shared saved replies (tokens included), so the composer's picker has something."""
+    for name, body in DEMO_SAVED_REPLIES:
+        SavedReply.objects.update_or_create(
+            workspace=workspace, owner=None, name=name, defaults={"body_html": body}
+        )
+
+
+# Tags for the demo: a subject word puts a thread under a tag (inbox.services.tags for real use).
+DEMO_TAGS = [
+    ("Billing", "blue", ("Refund", "Invoice", "annual plan")),
+    ("Bug", "red", ("Cannot log in", "times out")),
+    ("Shipping", "orange", ("Delivery",)),
+]
+
+
+def _demo_tags(workspace: Workspace) -> None:
+    from inbox.models import Tag
+
+    through = Thread.tags.through
+    for name, colour, words in DEMO_TAGS:
+        tag, _ = Tag.objects.get_or_create(
+            workspace=workspace, name=name, defaults={"colour": colour}
+        )
+        any_word = Q()
+        for word in words:
+            any_word |= Q(subject__icontains=word)
+        matching = Thread.objects.filter(any_word, workspace=workspace)
+        through.objects.bulk_create(
+            [through(thread_id=pk, tag_id=tag.pk) for pk in matching.values_list("pk", flat=True)],
+            ignore_conflicts=True,
+        )

@@ -74,7 +74,7 @@ def test_spam_and_not_spam_are_a_close_and_a_reopen(admin, thread) -> None:
     services.thread_not_spam(thread=thread, by=admin)
     assert [(kind, data) for kind, _, data in events(thread)] == [
         ("spam", {"is_spam": True, "from": "open", "to": "closed"}),
-        ("reopened", {"is_spam": False, "from": "closed", "to": "open"}),
+        ("not_spam", {"is_spam": False, "from": "closed", "to": "open"}),
     ]
 
 
@@ -137,4 +137,6 @@ def test_an_unknown_kind_is_a_programming_error(thread) -> None:
     from django.utils import timezone
 
     with pytest.raises(ValueError):
-        thread_event_record(thread=thread, kind="merged", actor_id=None, at=timezone.now(), data={})
+        thread_event_record(
+            thread=thread, kind="teleported", actor_id=None, at=timezone.now(), data={}
+        )
