@@ -33,7 +33,9 @@ class ReportSettingsForm(AccessibleErrorsForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = _zone_choices()
+        zone_field = self.fields["time_zone"]
+        assert isinstance(zone_field, forms.ChoiceField)
+        zone_field.choices = _zone_choices()
         for index, name in enumerate(WEEKDAYS):
             self.fields[f"open_{index}"] = forms.BooleanField(
                 label=f"Open on {name}", required=False
@@ -73,7 +75,7 @@ class ReportSettingsForm(AccessibleErrorsForm):
         ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for index, name in enumerate(WEEKDAYS):
             if not cleaned.get(f"open_{index}"):
                 continue
