@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+import random
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from reports.business_hours import (
     NO_SCHEDULE,
+    OpenHours,
     ScheduleError,
     business_seconds,
     schedule_from_json,
@@ -91,3 +93,23 @@ def test_a_schedule_round_trips_through_json_and_describes_itself() -> None:
     assert SPLIT_DAY.describe() == "Mon 08:00\u201312:00, 13:00\u201317:00"
     assert NO_SCHEDULE.describe() == "closed every day"
     assert SPLIT_DAY.days[0][0] == (time(8), time(12))
+
+
+def test_open_hours_lookups_agree_with_walking_the_days() -> None:
+    """Random pairs of instants across the spring and autumn DST changes, with a split-day
+    schedule and a weekdays one: the lookup and the day walk give the same seconds, and pairs
+    outside the prepared span fall back to the walk."""
+    rng = random.Random(3)
+    schedules = (WEEKDAYS_9_TO_5, SPLIT_DAY, ALL_DAY_SUNDAY)
+    base = datetime(2026, 3, 20, tzinfo=UTC)
+    for schedule in schedules:
+        hours = OpenHours(schedule, BERLIN, date(2026, 3, 19), date(2026, 11, 5))
+        for _ in range(400):
+            start = base + timedelta(minutes=rng.randint(0, 60 * 24 * 240))
+            end = start + timedelta(minutes=rng.choice((5, 90, 600, 3000, 20000)))
+            expected = business_seconds(start, end, schedule, BERLIN)
+            assert hours.seconds(start, end) == pytest.approx(expected), (start, end)
+        outside = datetime(2027, 1, 4, 10, tzinfo=BERLIN)
+        assert hours.seconds(outside, outside + timedelta(hours=30)) == pytest.approx(
+            business_seconds(outside, outside + timedelta(hours=30), schedule, BERLIN)
+        )
