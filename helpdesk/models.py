@@ -37,6 +37,9 @@ class Workspace(models.Model):
     auto_close_waiting_days = models.PositiveSmallIntegerField(null=True, blank=True)
     # A reply waits this long before it is sent, so the agent can undo it; 0 sends at once.
     undo_send_seconds = models.PositiveSmallIntegerField(default=10)
+    # Opening hours per weekday in `time_zone` (reports.business_hours); {}: none, and reports
+    # count first response times in calendar time.
+    business_hours = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -76,6 +76,13 @@ def seconds_sql(later: str, earlier: str) -> str:
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
+def epoch_sql(column: str) -> str:
+    """A timestamp column as seconds since 1970 (a float)."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {column})"
+    return f"((julianday({column}) - 2440587.5) * 86400.0)"
+
+
 def bucket_starts(period: Period) -> list[Any]:
     """The instant each bucket begins (the first one at the period's start)."""
     return [period.starts_at] + [day_start(b, period.zone) for b in buckets(period)[1:]]

@@ -23,12 +23,16 @@ ADMIN_ONLY = {"rejected"}
 
 
 def _first_response(scope: Scope) -> Report:
-    return tables.first_response_report(selectors.first_responses(scope), scope.period)
+    return tables.first_response_report(
+        selectors.first_responses(scope), scope.period, scope.business_hours
+    )
 
 
 def _agents(scope: Scope) -> Report:
     return tables.agents_report(
-        selectors.agent_activity(scope), selectors.first_responses_by_agent(scope)
+        selectors.agent_activity(scope),
+        selectors.first_responses_by_agent(scope),
+        scope.business_hours,
     )
 
 

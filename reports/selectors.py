@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -28,6 +28,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import TruncDay, TruncWeek
+from django.utils import timezone
 
 from helpdesk.models import Agent, Workspace
 from inbox.models import InboundEmail, Message, Thread, ThreadEvent
@@ -35,9 +36,12 @@ from reports.aggregates import (
     Seconds,
     bucket_index,
     bucket_index_sql,
+    epoch_sql,
     percentile_sql,
     seconds_sql,
 )
+from reports.business_hours import OpenHours, Schedule
+from reports.percentiles import percentile
 from reports.periods import Period, buckets, local_bucket
 
 # "Not spam" reopens a thread as a reopen does (inbox.services.threads.thread_not_spam).
@@ -59,6 +63,8 @@ class Scope:
     team_id: int | None = None
     # An agent's own figures: only threads assigned to this user, only their replies and closes.
     user_id: int | None = None
+    # First responses counted in these opening hours; None: calendar time.
+    business_hours: Schedule | None = None
 
 
 def _thread_filter(scope: Scope, prefix: str = "") -> Q:
@@ -230,9 +236,51 @@ def _first_reply_spreads(scope: Scope, *, by_agent: bool) -> dict[Any, Spread]:
         key=key, replied_at=Subquery(first_out.values("created_at")[:1])
     )
     inner, params = conversations.query.sql_with_params()
+    if scope.business_hours is not None:
+        return _business_spreads(scope, scope.business_hours, inner, params)
     seconds = seconds_sql("conversation.replied_at", "conversation.created_at")
     sql = FIRST_REPLY_SQL.format(inner=inner, key="conversation.key", seconds=seconds)
     return _spreads_of_sql(sql, params)
+
+
+# The same conversations as FIRST_REPLY_SQL, with both instants as epoch seconds.
+FIRST_REPLY_TIMES_SQL = """
+WITH conversation AS MATERIALIZED ({inner})
+SELECT conversation.key, {created}, {replied} FROM conversation
+"""
+
+
+def _business_spreads(
+    scope: Scope, schedule: Schedule, inner: str, params: Any
+) -> dict[Any, Spread]:
+    """The same spreads with each wait counted in opening hours only. Opening hours differ
+    per local day, which SQL cannot follow across DST changes without a calendar table: the
+    pairs of times come from SQL, the arithmetic is done here, by lookup in the openings from
+    the period's first day to today."""
+    zone = scope.period.zone
+    today = timezone.now().astimezone(zone).date()
+    hours = OpenHours(
+        schedule, zone, scope.period.first - timedelta(days=1), max(today, scope.period.last)
+    )
+    sql = FIRST_REPLY_TIMES_SQL.format(
+        inner=inner,
+        created=epoch_sql("conversation.created_at"),
+        replied=epoch_sql("conversation.replied_at"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    waits: dict[Any, list[float]] = {}
+    totals: Counter[Any] = Counter()
+    for key, created_at, replied_at in rows:
+        totals[key] += 1
+        timed = waits.setdefault(key, [])
+        if replied_at is not None:
+            timed.append(hours.seconds_between(float(created_at), float(replied_at)))
+    return {
+        key: Spread(percentile(timed, 0.5), percentile(timed, 0.9), len(timed), totals[key])
+        for key, timed in waits.items()
+    }
 
 
 def first_responses(scope: Scope) -> dict[date, Spread]:

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from reports.business_hours import Schedule
 from reports.charts import Chart, Series
 from reports.percentiles import hours
 from reports.periods import Period, bucket_label, buckets
@@ -87,12 +88,22 @@ def volume_report(figures: Volume, period: Period) -> Report:
     )
 
 
-def first_response_report(figures: dict[date, Spread], period: Period) -> Report:
+def time_basis(business_hours: Schedule | None) -> str:
+    """How first responses are timed, as the reports say it."""
+    if business_hours is None:
+        return "calendar time"
+    return f"business hours only: {business_hours.describe()}"
+
+
+def first_response_report(
+    figures: dict[date, Spread], period: Period, business_hours: Schedule | None = None
+) -> Report:
     return _duration_report(
         "first-response",
         "First response time",
         "From a conversation's creation to the first reply sent in it, by the day it came in "
-        "(calendar time). Conversations nobody answered yet are counted, not timed.",
+        f"({time_basis(business_hours)}). Conversations nobody answered yet are counted, not "
+        "timed.",
         period,
         figures,
         waiting_column=True,
@@ -214,7 +225,11 @@ def rejected_report(figures: dict[tuple[date, str], int], period: Period) -> Rep
     )
 
 
-def agents_report(activity: AgentActivity, first: dict[int | None, Spread]) -> Report:
+def agents_report(
+    activity: AgentActivity,
+    first: dict[int | None, Spread],
+    business_hours: Schedule | None = None,
+) -> Report:
     rows = tuple(
         (
             name,
@@ -229,7 +244,8 @@ def agents_report(activity: AgentActivity, first: dict[int | None, Spread]) -> R
         "agents",
         "By agent",
         "Replies sent, conversations closed, and the median first response of the "
-        "conversations each agent answered first, in the period.",
+        f"conversations each agent answered first ({time_basis(business_hours)}), in the "
+        "period.",
         Table(
             (
                 "Agent",

@@ -6,21 +6,24 @@ import csv
 import zoneinfo
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from channels_cfg.models import EmailChannel
-from helpdesk.models import Team
+from helpdesk.models import Team, Workspace
 from helpdesk.requests import AgentRequest
-from helpdesk.tenancy import agent_required, get_scoped_or_404, scoped
+from helpdesk.tenancy import admin_required, agent_required, get_scoped_or_404, scoped
 from reports import build
+from reports.business_hours import Schedule, ScheduleError, schedule_from_json
+from reports.forms import ReportSettingsForm
 from reports.periods import PRESETS, Period, period_from
 from reports.selectors import Scope
 
-FILTER_NAMES = ("range", "from", "to", "channel", "team")
+FILTER_NAMES = ("range", "from", "to", "channel", "team", "time")
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo:
@@ -28,6 +31,16 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
+
+
+def workspace_schedule(workspace: Workspace) -> Schedule | None:
+    """The workspace's business hours, None without any open day (or, never expected, with a
+    stored schedule the settings form would not have saved)."""
+    try:
+        schedule = schedule_from_json(workspace.business_hours)
+    except ScheduleError:
+        return None
+    return schedule if schedule.is_open_at_all else None
 
 
 def _scoped_id(request: AgentRequest, name: str, model: Any) -> int | None:
@@ -40,6 +53,7 @@ def _scoped_id(request: AgentRequest, name: str, model: Any) -> int | None:
 
 def _scope(request: AgentRequest) -> tuple[Scope, str]:
     zone = _zone(request.workspace.time_zone)
+    schedule = workspace_schedule(request.workspace)
     period, note = period_from(
         preset=request.GET.get("range", ""),
         first=request.GET.get("from", ""),
@@ -53,6 +67,7 @@ def _scope(request: AgentRequest) -> tuple[Scope, str]:
         channel_id=_scoped_id(request, "channel", EmailChannel),
         team_id=_scoped_id(request, "team", Team),
         user_id=None if request.agent.is_admin else request.agent.user_id,
+        business_hours=None if request.GET.get("time") == "calendar" else schedule,
     )
     return scope, note
 
@@ -76,6 +91,7 @@ def _page_context(request: AgentRequest, scope: Scope, note: str) -> dict[str, A
         "channels": scoped(EmailChannel, request.workspace).order_by("name", "id"),
         "teams": scoped(Team, request.workspace).order_by("name", "id"),
         "own_figures": not request.agent.is_admin,
+        "schedule": workspace_schedule(request.workspace),
     }
 
 
@@ -120,6 +136,32 @@ def report_csv(request: AgentRequest, slug: str) -> HttpResponse:
     for row in report.table.rows:
         writer.writerow([csv_cell(cell) for cell in row])
     return response
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def report_settings(request: AgentRequest) -> HttpResponse:
+    """The workspace's time zone and business hours, which the reports count in."""
+    workspace = request.workspace
+    if request.method == "POST":
+        form = ReportSettingsForm(request.POST)
+        if form.is_valid():
+            workspace.time_zone = form.cleaned_data["time_zone"]
+            workspace.business_hours = form.business_hours_json()
+            workspace.save(update_fields=["time_zone", "business_hours"])
+            schedule = form.schedule()
+            hours = (
+                f"first responses are timed in business hours ({schedule.describe()})"
+                if schedule.is_open_at_all
+                else "first responses are timed in calendar time"
+            )
+            messages.success(request, f"Report settings saved: {workspace.time_zone}; {hours}.")
+            return redirect("reports:index")
+    else:
+        form = ReportSettingsForm(
+            initial=ReportSettingsForm.initial_for(workspace.time_zone, workspace.business_hours)
+        )
+    return render(request, "reports/settings.html", {"form": form})
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

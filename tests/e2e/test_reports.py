@@ -73,3 +73,39 @@ def test_the_reports_page_passes_axe(audited, live_server, admin) -> None:
     audited.goto(f"{live_server.url}/reports/?range=7")
     wait_for_reports(audited)
     assert_accessible(audited, "the reports page")
+
+
+def test_an_admin_sets_business_hours_with_the_keyboard_and_the_report_uses_them(
+    audited, live_server, admin
+) -> None:
+    page = audited
+    login(page, live_server, admin.user.username, PASSWORD)
+    page.goto(f"{live_server.url}/reports/")
+    page.get_by_role("link", name="Report settings").click()
+    page.wait_for_url(f"{live_server.url}/reports/settings/")
+    assert_accessible(page, "the report settings page")
+    # Monday: ticked, then a closing time before the opening one is refused with a message.
+    monday = page.get_by_label("Open on Monday")
+    monday.focus()
+    page.keyboard.press("Space")
+    page.get_by_label("Monday opens").fill("09:00")
+    page.get_by_label("Monday closes").fill("08:00")
+    page.get_by_role("button", name="Save report settings").press("Enter")
+    error = page.locator(".field-error", has_text="Monday must close after it opens")
+    error.wait_for()
+    assert page.get_by_label("Monday closes").get_attribute("aria-invalid") == "true"
+    page.get_by_label("Monday closes").fill("17:00")
+    for day in ("Tuesday", "Wednesday", "Thursday", "Friday"):
+        page.get_by_label(f"Open on {day}").check()
+        page.get_by_label(f"{day} opens").fill("09:00")
+        page.get_by_label(f"{day} closes").fill("17:00")
+    page.get_by_role("button", name="Save report settings").click()
+    page.wait_for_url(f"{live_server.url}/reports/")
+    assert page.get_by_text("business hours (Mon\u2013Fri 09:00\u201317:00)").count() == 1
+    wait_for_reports(page)
+    first = page.locator('section[data-report="first-response"]')
+    assert "business hours only: Mon\u2013Fri 09:00\u201317:00" in first.inner_text()
+    page.get_by_label("Calendar time").check()
+    page.get_by_role("button", name="Show").click()
+    wait_for_reports(page)
+    assert "(calendar time)" in page.locator('section[data-report="first-response"]').inner_text()
