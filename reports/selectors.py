@@ -202,10 +202,12 @@ def _by_bucket(spreads: dict[Any, Spread], scope: Scope) -> dict[date, Spread]:
 
 
 def _first_out() -> QuerySet[Message]:
-    """A conversation's outbound messages from its creation on, first first (a subquery)."""
+    """A conversation's replies from its creation on, first first (a subquery); a forward to
+    someone outside the team answers nobody."""
     return Message.objects.filter(
         thread_id=OuterRef("pk"),
         direction=Message.Direction.OUT,
+        is_forward=False,
         created_at__gte=OuterRef("created_at"),
     ).order_by("created_at", "id")
 

@@ -104,3 +104,25 @@ def test_another_workspace_counts_only_its_own(history: History) -> None:
     assert tables.backlog_counts(selectors.backlog(other), PERIOD) == [(0, 0), (0, 0), (0, 0)]
     activity = selectors.agent_activity(other)
     assert list(activity.agents) == [history.other_admin.user_id]
+
+
+def test_a_forward_is_not_a_first_response(history: History) -> None:
+    """D (created 14:00Z on the 29th, no reply yet) is forwarded to a colleague outside the team
+    an hour later: it is still waiting for its first response, and B's figures do not move."""
+    from inbox.models import Message, Thread
+    from tests.factories import MessageFactory
+
+    d = Thread.objects.get(
+        workspace=history.workspace, subject__isnull=False, assignee=history.bob.user
+    )
+    MessageFactory(
+        thread=d,
+        created_at=d.created_at.replace(hour=15),
+        direction=Message.Direction.OUT,
+        sent_by=history.bob.user,
+        is_forward=True,
+    )
+    figures = selectors.first_responses(history.scope())
+    assert hours_of(figures[D29]) == (2.0, 5.2, 3, 4)
+    by_agent = selectors.first_responses_by_agent(history.scope())
+    assert hours_of(by_agent[None]) == (None, None, 0, 1)
