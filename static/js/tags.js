@@ -33,11 +33,19 @@
   };
 
   // The options are swapped in by outerHTML: recognise them by the element that asked for them.
+  // A late answer (typing is faster than the server) keeps the option the arrows chose.
   document.body.addEventListener("htmx:afterSettle", (event) => {
     const config = event.detail.requestConfig;
     if (config && config.elt && config.elt.id === "tag-input") {
+      const chosen = input()?.getAttribute("aria-activedescendant");
       setOpen(document.activeElement === input());
-      activate(options()[0] || null);
+      const kept = chosen && options().find((item) => item.id === chosen);
+      activate(kept || options()[0] || null);
+    }
+    // A tag added or removed re-renders the panel: the keyboard stays in the tag field, ready
+    // for the next one (htmx has wired the new field by now).
+    if (config && config.elt && config.elt.closest && config.elt.closest("#tag-panel, #tag-add-form")) {
+      input()?.focus();
     }
   });
 
