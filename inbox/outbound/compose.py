@@ -32,13 +32,14 @@ from helpdesk.refusals import Refused
 COMPOSER_TAGS = frozenset(
     {"p", "br", "div", "b", "strong", "i", "em", "u", "ul", "ol", "li", "a", "blockquote"}
 )
-MAX_CC = 20
+# Addresses in one address field (To, Cc).
+MAX_RECIPIENTS = MAX_CC = 20
 # Newest Message-IDs kept in References: enough to thread, short enough for any header limit.
 MAX_REFERENCES = 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# One entry of a Cc list: up to a comma or semicolon that is not inside a quoted name
+# One entry of an address list: up to a comma or semicolon that is not inside a quoted name
 # ("Doe, Jane" <jane@example.com>).
-_CC_ENTRY = re.compile(r'(?:"[^"]*"|[^,;"])+')
+_ADDRESS_ENTRY = re.compile(r'(?:"[^"]*"|[^,;"])+')
 _REPLY_PREFIX = re.compile(r"(?i)^\s*re:")
 
 
@@ -215,17 +216,21 @@ def threading_headers(message_ids: Sequence[str]) -> tuple[str, str]:
     return (ids[-1] if ids else ""), " ".join(ids[-MAX_REFERENCES:])
 
 
-def cc_addresses(value: str, *, contact_email: str) -> list[str]:
-    """The Cc field of the composer as addresses: "a@x, Name <b@y>; c@z".
+def address_list(
+    value: str, *, label: str, field: str = "", exclude: tuple[str, ...] = ()
+) -> list[str]:
+    """The addresses written in an address field ("a@x, Name <b@y>; c@z"), lower-cased, without
+    repeats nor `exclude` (lower-case addresses): a reply's Cc, a new email's To and Cc, a
+    forward's To.
 
-    Each must be a valid address (a clear error names the one that is not); control
-    characters are refused rather than cleaned, so nothing can smuggle in a header; the
-    contact (already the To) and repeats are dropped.
+    Each must be a valid address (a clear error names the one that is not, for the form field
+    `field`); control characters are refused rather than cleaned, so nothing can smuggle in a
+    header.
     """
     if _CONTROL.search(value.replace("\t", " ")):
-        raise ReplyRefused("Cc may hold addresses only, separated by commas.")
+        raise ReplyRefused(f"{label} may hold addresses only, separated by commas.", field=field)
     found: list[str] = []
-    for part in _CC_ENTRY.findall(value):
+    for part in _ADDRESS_ENTRY.findall(value):
         part = part.strip()
         if not part:
             continue
@@ -234,12 +239,19 @@ def cc_addresses(value: str, *, contact_email: str) -> list[str]:
         try:
             validate_email(address)
         except ValidationError:
-            raise ReplyRefused(f"“{part[:80]}” in Cc is not an email address.") from None
-        if address != contact_email.lower() and address not in found:
+            raise ReplyRefused(
+                f"“{part[:80]}” in {label} is not an email address.", field=field
+            ) from None
+        if address not in exclude and address not in found:
             found.append(address)
-    if len(found) > MAX_CC:
-        raise ReplyRefused(f"Cc may hold at most {MAX_CC} addresses.")
+    if len(found) > MAX_RECIPIENTS:
+        raise ReplyRefused(f"{label} may hold at most {MAX_RECIPIENTS} addresses.", field=field)
     return found
+
+
+def cc_addresses(value: str, *, contact_email: str) -> list[str]:
+    """The composer's Cc as addresses; the contact (already the To) is dropped."""
+    return address_list(value, label="Cc", exclude=(contact_email.lower(),))
 
 
 def reply_cc_default(

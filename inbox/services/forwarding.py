@@ -21,8 +21,7 @@ from helpdesk.html_text import html_to_text
 from helpdesk.models import Agent
 from inbox.models import Attachment, Message, Thread, ThreadEvent
 from inbox.outbound import compose
-from inbox.outbound.addresses import address_list
-from inbox.outbound.compose import ReplyRefused
+from inbox.outbound.compose import ReplyRefused, address_list
 from inbox.selectors.threads import max_attachment_bytes
 from inbox.services import outbound
 from inbox.services.events import thread_event_record

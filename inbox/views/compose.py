@@ -21,7 +21,7 @@ from helpdesk.refusals import Refused
 from helpdesk.requests import AgentRequest
 from helpdesk.tenancy import admin_required, agent_required, get_scoped_or_404
 from inbox.models import Message
-from inbox.outbound.addresses import address_list
+from inbox.outbound.compose import address_list
 from inbox.presenters import present_message
 from inbox.selectors.threads import max_attachment_bytes
 from inbox.services import compose_new, forwarding, undo_send

@@ -26,7 +26,7 @@ from inbox.selectors import threads as thread_selectors
 from inbox.selectors.timeline import TimelineData, thread_notes, timeline_get, timeline_has_news
 from inbox.services import notes as services
 from inbox.timeline import last_ids, present_note, timeline_entries
-from inbox.views.attachments import DOWNLOAD_CONTENT_TYPE
+from inbox.views.attachments import download_response
 from inbox.views.refusals import answers_refusals
 
 MENTION_SUGGESTIONS = 8
@@ -233,15 +233,7 @@ def note_attachment(request: AgentRequest, pk: int, attachment_pk: int) -> FileR
     """A note's file: always a download, never rendered in our origin (as mail attachments)."""
     note = _note(request, pk)
     attachment = _note_file(note, attachment_pk)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename or "attachment",
-        content_type=DOWNLOAD_CONTENT_TYPE,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return download_response(attachment.file, attachment.filename)
 
 
 def _note_file(note: Note, pk: int) -> NoteAttachment:

@@ -62,6 +62,17 @@ def mailgun_mime_post(
     )
 
 
+def post_to_mailgun(client: Any, raw: bytes, *, recipient: str, signing_key: str) -> Any:
+    """Post a mail through Mailgun's inbound route with our basic auth, as Mailgun would."""
+    body, content_type = mailgun_mime_post(raw, recipient=recipient, signing_key=signing_key)
+    return client.post(
+        "/anymail/mailgun/inbound_mime/",
+        data=body,
+        content_type=content_type,
+        HTTP_AUTHORIZATION=BASIC_AUTH,
+    )
+
+
 def simple_message(
     *,
     to: str = "support@acme.example",

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from helpdesk.mail_ids import thread_id_from_message_id
 from helpdesk.refusals import Refused
 from inbox.models import Contact, Message, Thread, Ticket
-from inbox.outbound.addresses import address_list
+from inbox.outbound.compose import address_list
 from inbox.services import compose_new
 from tests.factories import (
     ContactFactory,
@@ -20,7 +20,7 @@ from tests.factories import (
     ForwardingAddressFactory,
     WorkspaceFactory,
 )
-from tests.inbox.payloads import BASIC_AUTH, WEBHOOK_SECRET, mailgun_mime_post, simple_message
+from tests.inbox.payloads import WEBHOOK_SECRET, post_to_mailgun, simple_message
 
 pytestmark = pytest.mark.django_db
 
@@ -125,14 +125,8 @@ def test_the_customers_answer_threads_back_through_the_webhook(
         body="Thanks, it arrived!",
         extra_headers={"In-Reply-To": message.message_id, "References": message.message_id},
     )
-    body, content_type = mailgun_mime_post(answer, recipient=address, signing_key="k")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            "/anymail/mailgun/inbound_mime/",
-            data=body,
-            content_type=content_type,
-            HTTP_AUTHORIZATION=BASIC_AUTH,
-        )
+        response = post_to_mailgun(client, answer, recipient=address, signing_key="k")
     assert response.status_code == 200
     assert Thread.objects.count() == 1
     received = Message.objects.get(direction=Message.Direction.IN)

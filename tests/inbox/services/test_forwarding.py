@@ -13,7 +13,7 @@ from inbox.models import Message, Thread, ThreadEvent
 from inbox.services import forwarding, outbound
 from tests.factories import ForwardingAddressFactory
 from tests.inbox.conftest import inbound
-from tests.inbox.payloads import BASIC_AUTH, WEBHOOK_SECRET, mailgun_mime_post, simple_message
+from tests.inbox.payloads import WEBHOOK_SECRET, post_to_mailgun, simple_message
 
 pytestmark = pytest.mark.django_db
 
@@ -127,14 +127,8 @@ def test_an_answer_to_the_forward_threads_back_through_the_webhook(
         body="Use a fire extinguisher.",
         extra_headers={"In-Reply-To": forward.message_id, "References": forward.message_id},
     )
-    body, content_type = mailgun_mime_post(answer, recipient=address, signing_key="k")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            "/anymail/mailgun/inbound_mime/",
-            data=body,
-            content_type=content_type,
-            HTTP_AUTHORIZATION=BASIC_AUTH,
-        )
+        response = post_to_mailgun(client, answer, recipient=address, signing_key="k")
     assert response.status_code == 200
     answer_message = Message.objects.get(from_email="expert@partner.example")
     assert answer_message.thread_id == conversation.pk
