@@ -6,7 +6,13 @@ import logging
 import os
 
 from celery import Celery, Task
-from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    task_postrun,
+    task_prerun,
+    worker_process_shutdown,
+)
 
 from helpdesk.redaction import RedactAddressesFilter
 
@@ -48,6 +54,15 @@ def _drop_dead_database_connections(sender: Task | None = None, **kwargs: object
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_process_shutdown.connect
+def _publish_buffered_task_calls(**kwargs: object) -> None:
+    """A prefork child leaves through os._exit, which skips atexit: what `queue_soon` still
+    holds (helpdesk/task_batches.py) is published here, so a warm shutdown loses none of it."""
+    from helpdesk.task_batches import flush
+
+    flush()
 
 
 app.autodiscover_tasks()

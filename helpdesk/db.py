@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, TypeVar
 
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -91,13 +96,16 @@ def _row_conversions(
     return [field.attname for field in fields], conversions
 
 
-def insert_row(instance: models.Model) -> None:
+def insert_row(instance: models.Model, *, deferred: bool = False) -> None:
     """INSERT a new instance and set its primary key, as `save(force_insert=True)` does, with
     the statement's text built once per model instead of by the query compiler on every call.
 
     For the few rows written per inbound message (the compiler cost about as much as the
     database's work on them, `make bench`). Field defaults and `pre_save` (auto_now_add) apply as
     in the ORM; model `save()` overrides and signals do not: use it only for models without them.
+
+    `deferred`: inside `pipelined`, the statement is sent without waiting for its answer and the
+    primary key is set when the pipeline settles; the caller must not need it before then.
     """
     model = type(instance)
     connection = connections[router.db_for_write(model)]
@@ -105,13 +113,20 @@ def insert_row(instance: models.Model) -> None:
     values = [
         field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+
+    def set_primary_key(cursor: CursorWrapper) -> None:
         row = cursor.fetchone()
-    assert row is not None
-    instance.pk = row[0]
+        assert row is not None
+        instance.pk = row[0]
+
     instance._state.adding = False
     instance._state.db = connection.alias
+    if deferred:
+        execute_deferred(connection, sql, values, then=set_primary_key)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        set_primary_key(cursor)
 
 
 @functools.cache
@@ -137,6 +152,40 @@ def update_row(
     returns how many rows matched (0 or 1). Like `filter(...).update(...)` for plain values,
     with the statement's text built once per shape instead of by the query compiler."""
     connection = connections[router.db_for_write(model)]
+    sql, params = _update_parts(model, connection, pk=pk, where=where, values=values)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def update_row_or_raise(
+    model: type[models.Model],
+    *,
+    pk: object,
+    where: dict[str, Any],
+    values: dict[str, Any],
+    error: Exception,
+) -> None:
+    """`update_row` that raises `error` when no row matched: at once, or, inside `pipelined`,
+    when the pipeline settles (the statement is sent without waiting for its answer)."""
+    connection = connections[router.db_for_write(model)]
+    sql, params = _update_parts(model, connection, pk=pk, where=where, values=values)
+
+    def check(cursor: CursorWrapper) -> None:
+        if cursor.rowcount != 1:
+            raise error
+
+    execute_deferred(connection, sql, params, then=check)
+
+
+def _update_parts(
+    model: type[models.Model],
+    connection: BaseDatabaseWrapper,
+    *,
+    pk: object,
+    where: dict[str, Any],
+    values: dict[str, Any],
+) -> tuple[str, list[Any]]:
     sql = _update_statement(model, connection.alias, tuple(values), tuple(where))
     params = [
         *(
@@ -149,9 +198,7 @@ def update_row(
             for name, value in where.items()
         ),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
+    return sql, params
 
 
 @functools.cache
@@ -194,11 +241,124 @@ def relax_commit_durability(model: type[models.Model]) -> None:
     if connection.vendor != "postgresql":
         return
     assert connection.in_atomic_block, "SET LOCAL outside a transaction would do nothing"
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    # Inside `pipelined` it travels with the transaction's first query: no round trip of its own.
+    execute_deferred(connection, "SET LOCAL synchronous_commit TO OFF", [])
 
 
 def returning_list(model: type[models.Model], connection: BaseDatabaseWrapper) -> str:
     """The model's concrete columns unqualified, in `instance_from_row`'s order (for RETURNING)."""
     quote = connection.ops.quote_name
     return ", ".join(quote(str(field.column)) for field in model._meta.concrete_fields)
+
+
+# --- Pipelining ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pipeline:
+    """One `pipelined` block: its connection, psycopg's pipeline, and the deferred statements
+    whose answers are read when it settles."""
+
+    connection: BaseDatabaseWrapper
+    pipeline: Any  # psycopg.Pipeline
+    deferring: bool = False
+    pending: list[tuple[CursorWrapper, Callable[[CursorWrapper], None] | None]] = dataclass_field(
+        default_factory=list
+    )
+
+    def after_execute(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        # Any statement not sent with `execute_deferred` is answered at once, as outside a
+        # pipeline: the ORM reads rowcount (save(), update()) right after executing.
+        result = execute(sql, params, many, context)
+        if not self.deferring:
+            self.sync()
+        return result
+
+    def sync(self) -> None:
+        with self.connection.wrap_database_errors:
+            self.pipeline.sync()
+
+    def discard(self) -> None:
+        """The block failed: the deferred statements' answers are moot."""
+        pending, self.pending = self.pending, []
+        for cursor, _ in pending:
+            cursor.close()
+
+    def settled(self) -> None:
+        """Every answer is in (the pipeline ended): run the deferred statements' callbacks in
+        order, then close their cursors."""
+        pending, self.pending = self.pending, []
+        try:
+            for cursor, then in pending:
+                if then is not None:
+                    then(cursor)
+        finally:
+            for cursor, _ in pending:
+                cursor.close()
+
+
+_current_pipeline: ContextVar[_Pipeline | None] = ContextVar("_current_pipeline", default=None)
+
+
+@contextmanager
+def pipelined(model: type[models.Model]) -> Iterator[None]:
+    """Send the block's deferred statements (`execute_deferred`, `insert_row(deferred=True)`,
+    `update_row_or_raise`, `relax_commit_durability`) without waiting for each answer: they
+    travel with the next statement whose answer is read, or together when the block ends, which
+    settles them (errors raised by a deferred statement surface there). PostgreSQL's pipeline
+    mode through psycopg; elsewhere, or nested, every statement simply runs at once.
+
+    Use it inside a transaction, for writes whose answers nothing reads before the block ends:
+    on loopback each round trip cost about as much as the statement's own work (`make bench`).
+    """
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql" or _current_pipeline.get() is not None:
+        yield
+        return
+    connection.ensure_connection()
+    # Leaving psycopg's pipeline sends the last statements and waits for every answer (errors
+    # of deferred statements are raised there); the callbacks run after it.
+    state = _Pipeline(connection, None)
+    try:
+        with connection.wrap_database_errors, connection.connection.pipeline() as pipeline:
+            state.pipeline = pipeline
+            token = _current_pipeline.set(state)
+            try:
+                with connection.execute_wrapper(state.after_execute):
+                    yield
+            finally:
+                _current_pipeline.reset(token)
+    except BaseException:
+        state.discard()
+        raise
+    state.settled()
+
+
+def execute_deferred(
+    connection: BaseDatabaseWrapper,
+    sql: str,
+    params: Sequence[Any],
+    *,
+    then: Callable[[CursorWrapper], None] | None = None,
+) -> None:
+    """Execute `sql`; `then(cursor)` reads its answer. Inside `pipelined` on this connection
+    both wait for the pipeline to settle; otherwise they run now."""
+    state = _current_pipeline.get()
+    if state is None or state.connection.alias != connection.alias:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if then is not None:
+                then(cursor)
+        return
+    cursor = connection.cursor()
+    state.deferring = True
+    try:
+        cursor.execute(sql, params)
+    except BaseException:
+        cursor.close()
+        raise
+    finally:
+        state.deferring = False
+    state.pending.append((cursor, then))

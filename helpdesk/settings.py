@@ -179,6 +179,10 @@ CELERY_CONFIG = {
     "timezone": "UTC",
 }
 TASK_MAX_RETRIES = env_int("TASK_MAX_RETRIES", 5)
+# Small task calls made often (the pipeline's bell notifications) are buffered per process and
+# published together, one publish per this many seconds (helpdesk/task_batches.py); a crash
+# loses at most this window of them. 0: publish each at once.
+TASK_BATCH_SECONDS = env_float("TASK_BATCH_SECONDS", 1.0)
 
 # --- Auth ------------------------------------------------------------------------------------
 LOGIN_URL = "login"

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from channels_cfg.models import EmailChannel
 from channels_cfg.services import channels as channel_services
-from helpdesk.db import relax_commit_durability
+from helpdesk.db import pipelined, relax_commit_durability
 from helpdesk.html_text import html_to_text
 from helpdesk.mail_ids import is_our_message_id, loop_header_value, test_token_from_message_id
 from inbox.inbound import route as routing
@@ -98,7 +98,9 @@ def process_claimed(claimed: ClaimedInboundEmail, now: datetime) -> None:
         inbound_email_mark_accepted(inbound_email_id=row.pk)
         return
     try:
-        with transaction.atomic():
+        # Pipelined: statements whose answers nothing reads before the end (the events, the
+        # ticket, the message, the ledger row's outcome) travel together, checked before COMMIT.
+        with transaction.atomic(), pipelined(InboundEmail):
             # All of it can be rebuilt from the ledger row, which intake committed durably.
             relax_commit_durability(InboundEmail)
             _process(row, now)

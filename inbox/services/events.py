@@ -27,7 +27,8 @@ def thread_event_record(
         data=data,
     )
     # No savepoint of its own: it belongs to the caller's transaction (two round trips fewer
-    # on every new conversation the pipeline assigns).
+    # on every new conversation the pipeline assigns). Deferred: inside `pipelined` (the inbound
+    # pipeline) it travels with the next statement; elsewhere it runs at once.
     with transaction.atomic(savepoint=False):
-        insert_row(event)
+        insert_row(event, deferred=True)
     return event

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels_cfg.models import EmailChannel, ForwardingConfirmation
-from helpdesk.db import insert_row, update_row
+from helpdesk.db import insert_row, update_row_or_raise
 from helpdesk.html_text import html_to_text
 from helpdesk.mail_ids import LOOP_HEADER, loop_header_value
 from helpdesk.models import Agent, Team
@@ -76,8 +76,9 @@ def _fill_row(
     row.processed_at = now
     if channel is not None:
         row.channel, row.workspace_id = channel, channel.workspace_id
-    # Written only if still ours: the claim that started this run is the one on the row.
-    written = update_row(
+    # Written only if still ours: the claim that started this run is the one on the row. Checked
+    # when the pipeline settles, before its commit (inbox.inbound.pipeline).
+    update_row_or_raise(
         InboundEmail,
         pk=row.pk,
         where={"status": InboundEmail.Status.PROCESSING, "attempts": row.attempts},
@@ -87,9 +88,8 @@ def _fill_row(
             "subject": row.subject, "processed_at": now, "channel": row.channel_id,
             "workspace": row.workspace_id,
         },
+        error=ClaimLost(f"Inbound delivery #{row.pk} was claimed again while processed"),
     )  # fmt: skip
-    if written != 1:
-        raise ClaimLost(f"Inbound delivery #{row.pk} was claimed again while processed")
 
 
 def contact_for_sender(
@@ -183,7 +183,9 @@ def message_store(
         inbound=row,
         created_at=now,
     )
-    insert_row(message)
+    # The attachments' rows need its primary key now; without them nothing reads it before
+    # the pipeline settles.
+    insert_row(message, deferred=not parsed.attachments)
     if parsed.attachments:
         _store_attachments(message, parsed)
     return message
@@ -314,7 +316,7 @@ def ticket_create_for(*, thread: Thread, channel: EmailChannel, subject: str) ->
         category=channel.ticket_category,
         owner_id=thread.assignee_id,
     )
-    insert_row(ticket)
+    insert_row(ticket, deferred=True)  # nothing reads its key before the caller commits
     return ticket
 
 

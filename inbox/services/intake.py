@@ -242,11 +242,20 @@ def _claim_sql(alias: str, *, batch: bool) -> str:
         )
     else:
         rows = f"{quote('id')} = %s AND {quote('status')} IN (%s, %s)"
+    # PostgreSQL: the claim's own commit does not wait for its WAL flush (see
+    # helpdesk.db.relax_commit_durability): a crash that loses it loses the pipeline's later
+    # commit too, and the row is back in `received`, durable since intake, for the sweeper. A
+    # killed worker loses nothing: the commit is visible at once, so the attempt still counts.
+    relaxed = (
+        " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
+        if connection.vendor == "postgresql"
+        else ""
+    )
     return (
         # Identifiers come from the models, every value is a parameter.
         f"UPDATE {table} SET {quote('status')} = %s, "  # noqa: S608
-        f"{quote('attempts')} = {quote('attempts')} + 1, {quote('processing_started_at')} = %s "
-        f"WHERE {rows} "
+        f"{quote('attempts')} = {quote('attempts')} + 1, {quote('processing_started_at')} = %s"
+        f"{relaxed} WHERE {rows} "
         f"RETURNING {returning_list(InboundEmail, connection)}, EXISTS(SELECT 1 FROM {messages} m "
         f"WHERE m.{quote('inbound_id')} = {table}.{quote('id')})"
     )

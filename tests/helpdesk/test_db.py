@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from helpdesk.db import insert_row, relax_commit_durability, update_row
+from helpdesk.db import (
+    insert_row,
+    pipelined,
+    relax_commit_durability,
+    update_row,
+    update_row_or_raise,
+)
 from inbox.models import InboundEmail, Message, Thread
 from tests.factories import ThreadFactory, WorkspaceFactory
 
@@ -76,3 +82,94 @@ def test_relaxed_durability_applies_to_its_own_transaction_only():
         relax_commit_durability(InboundEmail)
         assert setting() == "off"
     assert setting() == "on"
+
+
+# --- pipelined: deferred statements travel together, answers and errors arrive at the end ------
+
+
+def _pipelined_is_real() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def test_a_deferred_insert_gets_its_key_when_the_pipeline_settles():
+    thread = ThreadFactory()
+    message = Message(
+        workspace_id=thread.workspace_id, thread=thread, direction=Message.Direction.IN,
+        created_at=timezone.now(), subject="deferred",
+    )  # fmt: skip
+    with transaction.atomic(), pipelined(Message):
+        insert_row(message, deferred=True)
+        # PostgreSQL: not answered yet (nothing waited for it); elsewhere it ran at once.
+        assert (message.pk is None) == _pipelined_is_real()
+    assert message.pk is not None
+    assert Message.objects.get(pk=message.pk).subject == "deferred"
+
+
+def test_statements_whose_answers_are_read_are_answered_at_once_inside_a_pipeline():
+    # The ORM reads rowcount right after an UPDATE (save(), update()): it must be the real one.
+    thread = ThreadFactory(subject="before")
+    with transaction.atomic(), pipelined(Thread):
+        assert Thread.objects.filter(pk=thread.pk).update(subject="after") == 1
+        assert Thread.objects.filter(pk=-1).update(subject="none") == 0
+        thread.subject = "saved"
+        thread.save(update_fields=["subject"])
+        assert Thread.objects.get(pk=thread.pk).subject == "saved"
+
+
+def test_an_error_of_a_deferred_statement_surfaces_at_the_end_and_rolls_back():
+    workspace = WorkspaceFactory()
+    first = InboundEmail(esp="test", raw=b"a", size=1, sha256="s", idempotency_key="same")
+    again = InboundEmail(esp="test", raw=b"b", size=1, sha256="s", idempotency_key="same")
+    kept = Thread(workspace=workspace, subject="rolled back", last_message_at=timezone.now())
+    with pytest.raises(IntegrityError), transaction.atomic(), pipelined(InboundEmail):
+        insert_row(kept, deferred=True)
+        insert_row(first, deferred=True)
+        insert_row(again, deferred=True)  # the idempotency key is unique
+    assert not InboundEmail.objects.filter(idempotency_key="same").exists()
+    assert not Thread.objects.filter(subject="rolled back").exists()
+
+
+class _Lost(Exception):
+    pass
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_update_row_or_raise_raises_when_no_row_matched(inside):
+    row = InboundEmail.objects.create(
+        esp="test", raw=b"x", size=1, sha256="s", idempotency_key="k", attempts=2,
+        status=InboundEmail.Status.PROCESSING,
+    )  # fmt: skip
+
+    def update(attempts: int) -> None:
+        update_row_or_raise(
+            InboundEmail, pk=row.pk,
+            where={"status": InboundEmail.Status.PROCESSING, "attempts": attempts},
+            values={"status": InboundEmail.Status.ACCEPTED}, error=_Lost(),
+        )  # fmt: skip
+
+    with (
+        pytest.raises(_Lost),
+        transaction.atomic(),
+        pipelined(InboundEmail) if inside else (transaction.atomic()),
+    ):
+        update(attempts=1)  # another run's claim is on the row now
+    row.refresh_from_db()
+    assert row.status == InboundEmail.Status.PROCESSING
+    with transaction.atomic(), pipelined(InboundEmail) if inside else transaction.atomic():
+        update(attempts=2)
+    row.refresh_from_db()
+    assert row.status == InboundEmail.Status.ACCEPTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relaxed_durability_inside_a_pipeline_applies_to_the_transaction():
+    if not _pipelined_is_real():
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    with transaction.atomic(), pipelined(InboundEmail):
+        relax_commit_durability(InboundEmail)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "off"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"

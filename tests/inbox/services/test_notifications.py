@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from celery.signals import task_postrun, task_prerun
 from django.core import mail
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from helpdesk import task_batches
 from helpdesk.models import Agent
+from inbox.inbound.pipeline import process_inbound_email
 from inbox.models import Message, Notification, NotificationPreference
 from inbox.services import notifications as services
 from inbox.services.notifications import Channels, channels_for, notify
 from inbox.services.outbound import message_send
 from inbox.services.threads import thread_assign
+from inbox.tasks import notify_batch
 from tests.factories import (
     AgentFactory,
     EmailChannelFactory,
     ForwardingAddressFactory,
     MessageFactory,
     ThreadFactory,
+    WorkspaceFactory,
 )
+from tests.inbox.inbound.conftest import store_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -322,3 +331,117 @@ def test_a_deactivated_login_is_not_notified(workspace):
     gone = AgentFactory(workspace=workspace, user__is_active=False)
     _notify(thread, [gone.user_id])
     assert not Notification.objects.exists()
+
+
+@pytest.fixture
+def notify_batch_runs() -> Iterator[tuple[list[list[dict]], threading.Event]]:
+    """The items of every `notify_batch` run (in-process ones too), and an event set when one
+    has finished."""
+    runs: list[list[dict]] = []
+    finished = threading.Event()
+
+    def started(sender=None, args=(), **kwargs):
+        if getattr(sender, "name", "") == notify_batch.name:
+            runs.append(list(args[0]))
+
+    def ended(sender=None, **kwargs):
+        if getattr(sender, "name", "") == notify_batch.name:
+            finished.set()
+
+    task_prerun.connect(started, weak=False)
+    task_postrun.connect(ended, weak=False)
+    yield runs, finished
+    task_prerun.disconnect(started)
+    task_postrun.disconnect(ended)
+
+
+def _wait_for_batch_timers(seconds: float = 3.0) -> None:
+    """Until the coalescer's timer threads have published, run and closed their connections."""
+    deadline = time.monotonic() + seconds
+    for thread in threading.enumerate():
+        if getattr(thread, "function", None) is task_batches._publish_when_due:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            assert not thread.is_alive(), "the batch timer did not finish in time"
+
+
+def _bell_rows(kind: str, *, expected: int, seconds: float = 3.0) -> int:
+    """Poll until `expected` rows of `kind` exist (written by a timer thread) or time is up."""
+    deadline = time.monotonic() + seconds
+    while (count := Notification.objects.filter(kind=kind).count()) < expected:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_timer_thread_writes_the_notifications_buffered_in_its_window(
+    settings, notify_batch_runs
+):
+    runs, finished = notify_batch_runs
+    settings.TASK_BATCH_SECONDS = 1.0
+    workspace = WorkspaceFactory()
+    thread = ThreadFactory(workspace=workspace)
+    bob, carol = AgentFactory(workspace=workspace), AgentFactory(workspace=workspace)
+    for agent in (bob, carol):  # autocommit: each on-commit hook runs at once
+        services.notify_later(
+            thread_id=thread.pk, kind="mentioned", actor_id=None, data={},
+            recipient_ids=[agent.user_id],
+        )  # fmt: skip
+    assert runs == []  # buffered: nothing is written before the window ends
+    assert _bell_rows("mentioned", expected=2) == 2
+    assert finished.wait(3)
+    _wait_for_batch_timers()
+    assert [len(items) for items in runs] == [2]
+    assert set(Notification.objects.values_list("recipient_id", flat=True)) == {
+        bob.user_id,
+        carol.user_id,
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_customer_replies_make_twenty_bell_rows_through_one_notify_batch(
+    mail_channel, settings, notify_batch_runs
+):
+    runs, finished = notify_batch_runs
+    settings.TASK_BATCH_SECONDS = 0.2
+    address = mail_channel.forwarding_address.address
+    bob = AgentFactory(workspace=mail_channel.workspace)
+    process_inbound_email(store_inbound(NEW, address).pk)
+    first = Message.objects.get()
+    first.thread.__class__.objects.filter(pk=first.thread_id).update(assignee=bob.user)
+    # Twenty pipeline transactions, each committed; the outer one only makes their on-commit
+    # hooks run together, so that all fall in one window however slow this machine is.
+    with transaction.atomic():
+        for number in range(20):
+            process_inbound_email(store_inbound(_reply(number), address).pk)
+    assert finished.wait(3), "no notify_batch ran"
+    _wait_for_batch_timers()
+    assert [len(items) for items in runs] == [20]
+    assert [item["data"] for item in runs[0]] == [{"from": "Ana Smith"}] * 20
+    assert Notification.objects.filter(recipient=bob.user, kind="customer_replied").count() == 20
+
+
+def test_one_failing_notification_does_not_stop_the_others_in_its_batch(
+    workspace, caplog, django_capture_on_commit_callbacks
+):
+    thread = ThreadFactory(workspace=workspace)
+    bob = AgentFactory(workspace=workspace)
+
+    def item(kind: str) -> dict:
+        return {
+            "thread_id": thread.pk, "kind": kind, "actor_id": None,
+            "data": {"from": "Ana Smith"}, "recipient_ids": [bob.user_id], "allow_email": False,
+        }  # fmt: skip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = notify_batch.apply(
+            ([item("customer_replied"), item("birthday"), item("assigned")],)
+        )
+    assert result.successful() and result.get() == 2
+    assert sorted(Notification.objects.values_list("kind", flat=True)) == [
+        "assigned",
+        "customer_replied",
+    ]
+    assert "A birthday notification failed: ValueError" in caplog.text
+    assert "Ana Smith" not in caplog.text  # the values are never logged
