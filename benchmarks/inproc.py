@@ -289,9 +289,16 @@ def timed_stages(clock: StageClock) -> Iterator[None]:
     connection.ensure_connection()
     commit = connection.commit
     connection.commit = clock.wrap("commit", commit)  # type: ignore[method-assign]
+    # The pipelined writes (events, ticket, message, the ledger's outcome) are answered when
+    # psycopg's pipeline ends (helpdesk.db.pipelined).
+    import psycopg
+
+    pipeline_exit = psycopg.Pipeline.__exit__
+    psycopg.Pipeline.__exit__ = clock.wrap("writes", pipeline_exit)  # type: ignore[method-assign]
     try:
         yield
     finally:
+        psycopg.Pipeline.__exit__ = pipeline_exit  # type: ignore[method-assign]
         connection.commit = commit  # type: ignore[method-assign]
         for module, attribute, original in reversed(patched):
             setattr(module, attribute, original)
@@ -434,9 +441,7 @@ _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET LOCAL")
 # psycopg generators that wait for the server's answer: always, or only outside a pipeline
 # (inside one, executing a statement only queues it).
 _ANSWERED = frozenset({"_sync_gen", "_exit_gen", "_commit_gen", "_rollback_gen", "_fetch_gen"})
-_ANSWERED_OUTSIDE_PIPELINE = frozenset(
-    {"_execute_gen", "_executemany_gen_no_pipeline", "_exec_command", "_set_autocommit_gen"}
-)
+_ANSWERED_OUTSIDE_PIPELINE = frozenset({"_execute_gen", "_executemany_gen_no_pipeline"})
 
 
 @contextmanager
@@ -455,7 +460,7 @@ def counting_round_trips() -> Iterator[list[int]]:
             count[0] += 1
         return original(self, generator, *args, **kwargs)
 
-    psycopg.Connection.wait = wait  # type: ignore[method-assign]
+    psycopg.Connection.wait = wait  # type: ignore[method-assign,assignment]
     try:
         yield count
     finally:

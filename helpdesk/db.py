@@ -110,9 +110,7 @@ def insert_row(instance: models.Model, *, deferred: bool = False) -> None:
     model = type(instance)
     connection = connections[router.db_for_write(model)]
     fields, sql = _insert_statement(model, connection.alias)
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
-    ]
+    values = insert_values(instance, fields, connection)
 
     def set_primary_key(cursor: CursorWrapper) -> None:
         row = cursor.fetchone()
@@ -129,13 +127,25 @@ def insert_row(instance: models.Model, *, deferred: bool = False) -> None:
         set_primary_key(cursor)
 
 
+def insert_values(
+    instance: models.Model, fields: Sequence[Any], connection: BaseDatabaseWrapper
+) -> list[Any]:
+    """The values an INSERT of `instance` writes in these columns, as the ORM prepares them."""
+    return [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+
+
+def insert_fields(model: type[models.Model]) -> list[Any]:
+    """The columns an INSERT of a new row writes (all but the primary key), in a fixed order."""
+    return [field for field in model._meta.concrete_fields if field is not model._meta.pk]
+
+
 @functools.cache
 def _insert_statement(model: type[models.Model], alias: str) -> tuple[list[Any], str]:
     connection = connections[alias]
     quote = connection.ops.quote_name
     pk = model._meta.pk
     assert pk is not None
-    fields = [field for field in model._meta.concrete_fields if field is not pk]
+    fields = insert_fields(model)
     columns = ", ".join(quote(str(field.column)) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = (
@@ -223,6 +233,36 @@ def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field), f"{model.__name__}.{name} is not a column"
     return field
+
+
+def binary_results(cursor: CursorWrapper) -> CursorWrapper:
+    """Have PostgreSQL send this cursor's results in its binary format (nothing elsewhere).
+
+    A bytea column otherwise arrives as hex text twice its size, to be decoded again: reading
+    back a 400 KB mail took 3.9 ms that way against 0.9 ms in binary (`make bench`, the
+    claim). JSON columns still arrive as text, as the ORM's JSONField reads them."""
+    if cursor.db.vendor == "postgresql":
+        from psycopg import pq
+
+        cursor.cursor.format = pq.Format.BINARY
+        cursor.cursor.adapters.register_loader("jsonb", _binary_jsonb_loader())
+    return cursor
+
+
+@functools.cache
+def _binary_jsonb_loader() -> type:
+    from psycopg import pq
+    from psycopg.adapt import Loader
+
+    class JsonbAsText(Loader):
+        """jsonb in binary: a version byte (1), then the JSON text: handed over as text."""
+
+        format = pq.Format.BINARY
+
+        def load(self, data: Any) -> str:
+            return bytes(data[1:]).decode()
+
+    return JsonbAsText
 
 
 def relax_commit_durability(model: type[models.Model]) -> None:
@@ -362,3 +402,32 @@ def execute_deferred(
     finally:
         state.deferring = False
     state.pending.append((cursor, then))
+
+
+def read_ahead(
+    connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]
+) -> Callable[[], list[tuple[Any, ...]]]:
+    """Send a query now and read its rows later: inside `pipelined` it travels with the next
+    statement whose answer is read (one round trip for both); otherwise it runs now. The rows
+    are read once, by calling the returned function, before the pipeline ends."""
+    state = _current_pipeline.get()
+    if state is None or state.connection.alias != connection.alias:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            read = list(cursor.fetchall())
+        return lambda: read
+    cursor = connection.cursor()
+    state.deferring = True
+    try:
+        cursor.execute(sql, params)
+    except BaseException:
+        cursor.close()
+        raise
+    finally:
+        state.deferring = False
+    state.pending.append((cursor, None))  # closed when the pipeline ends, if never read
+
+    def rows() -> list[tuple[Any, ...]]:
+        return list(cursor.fetchall())
+
+    return rows

@@ -9,6 +9,7 @@ reprocess racing it rolls back one of the two, so a message is never stored twic
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -119,6 +120,10 @@ class _Recognised:
 def _process(row: InboundEmail, now: datetime) -> None:
     parsed = parse(bytes(row.raw))
     digest = content_digest(parsed) if not parsed.malformed else ""
+    # Sent first, read by routing: it travels with the channel lookup (one round trip).
+    threads = selectors.threads_for_message_ids_ahead(
+        routing.referenced_ids(parsed), address=row.envelope_recipient
+    )
     delivery = selectors.channel_get_for_forwarding_address(
         row.envelope_recipient, parsed.from_email, parsed.message_id, digest
     )
@@ -140,7 +145,7 @@ def _process(row: InboundEmail, now: datetime) -> None:
         # (docs/reliability.md, "Spoofed senders and DMARC").
         warning = "DMARC failed for this sender's domain: the sender is not verified."
         attribution = replace(attribution, warnings=(*attribution.warnings, warning))
-    _accept(row, parsed, digest, delivery, attribution, recognised, now)
+    _accept(row, parsed, digest, delivery, attribution, recognised, threads, now)
 
 
 def _recognise(parsed: ParsedEmail, channel: EmailChannel | None) -> _Recognised:
@@ -218,6 +223,7 @@ def _accept(
     delivery: ChannelForDelivery,
     attribution: Attribution,
     recognised: _Recognised,
+    threads: Callable[[], tuple[dict[str, int], frozenset[int]]],
     now: datetime,
 ) -> None:
     channel = delivery.channel
@@ -228,9 +234,7 @@ def _accept(
         if bounce
         else None
     )
-    known, closed = selectors.threads_for_message_ids(
-        channel.workspace_id, routing.referenced_ids(parsed)
-    )
+    known, closed = threads()
     candidates = routing.Candidates(
         thread_by_message_id=known,
         closed_thread_ids=closed,
@@ -334,15 +338,20 @@ def _apply(
                 data={"from": attribution.from_name or attribution.from_email},
             )  # fmt: skip
         return accepted, ""
-    assignee = (
-        services.new_thread_assignee(channel=channel, contact=contact)
-        if decision.auto_assign
+    # The assignee is chosen as the thread is inserted: round robin in the same statement.
+    rotate = decision.auto_assign and services.assigns_round_robin(channel)
+    owner = (
+        services.contact_owner_assignee(channel=channel, contact=contact)
+        if decision.auto_assign and not rotate
         else None
     )
     thread = services.thread_create(
         channel=channel, contact=contact, subject=content.subject, snippet=thread_snippet,
-        assignee_id=assignee.user_id if assignee else None, now=now,
+        assignee_id=owner.user_id if owner else None, rotate_assignee=rotate, now=now,
     )  # fmt: skip
+    assignee = owner or (
+        services.NewThreadAssignee(thread.assignee_id) if thread.assignee_id else None
+    )
     if assignee is not None:
         # Reports count a thread as assigned from this event on (the rule is the actor).
         thread_event_record(

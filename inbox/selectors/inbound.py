@@ -4,15 +4,17 @@ the people whose forwards we believe, and the threads a message refers to."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connections, router
 from django.db.models.functions import Lower
 
 from channels_cfg.models import EmailChannel, ForwardingAddress, ForwardingConfirmation
-from helpdesk.db import instance_from_row, select_list
+from helpdesk.db import instance_from_row, read_ahead, select_list
 from helpdesk.mail_ids import thread_id_from_message_id
 from helpdesk.mail_providers import is_shared_mailbox_domain
 from helpdesk.models import Workspace
@@ -173,20 +175,34 @@ def threads_for_message_ids(
     Our own outbound ids carry their thread, signed, so a reply threads even when the message
     it answers was never stored under that id or its References were cut.
     """
+    return threads_for_message_ids_ahead(message_ids, workspace_id=workspace_id)()
+
+
+def threads_for_message_ids_ahead(
+    message_ids: tuple[str, ...], *, workspace_id: int | None = None, address: str = ""
+) -> Callable[[], tuple[dict[str, int], frozenset[int]]]:
+    """`threads_for_message_ids` in the workspace given by id or by its forwarding `address`,
+    sent now and read by calling the result: inside a pipeline it travels with the next query
+    answered (the pipeline sends it before the channel lookup: one round trip for both)."""
     if not message_ids:
-        return {}, frozenset()
+        return lambda: ({}, frozenset())
     ours = {mid: tid for mid in message_ids if (tid := thread_id_from_message_id(mid)) is not None}
     ids = list(dict.fromkeys(message_ids))[:100]
     named = sorted(set(ours.values()))
     connection = connections[router.db_for_read(Message)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _threads_sql(connection.alias, len(ids), len(named)),
-            [*ids, workspace_id, *([workspace_id, *named] if named else [])],
-        )
-        rows = cursor.fetchall()
+    workspace = workspace_id if workspace_id is not None else address.strip().lower()
+    rows = read_ahead(
+        connection,
+        _threads_sql(connection.alias, len(ids), len(named), by_address=workspace_id is None),
+        [*ids, workspace, *([workspace, *named] if named else [])],
+    )
+    return lambda: _threads_from_rows(rows(), ours)
+
+
+def _threads_from_rows(
+    rows: list[tuple[Any, ...]], ours: dict[str, int]
+) -> tuple[dict[str, int], frozenset[int]]:
     known: dict[str, int] = {}
-    closed: set[int] = set()
     by_thread: dict[int, str] = {}
     # A thread merged into another one (inbox.services.merge) leads to the one it went into.
     resolved: dict[int, int] = {}
@@ -205,11 +221,19 @@ def threads_for_message_ids(
 
 
 @functools.cache
-def _threads_sql(alias: str, ids: int, named: int) -> str:
+def _threads_sql(alias: str, ids: int, named: int, *, by_address: bool = False) -> str:
     """Messages stored under `ids` Message-IDs with their thread's status, and (`named`) the
     threads our own ids name, newest first; one statement, its text built once per shape.
-    `workspace_id + 0`: see channel_get_for_forwarding_address."""
+    The workspace is a parameter, or (`by_address`) the one of the channel whose forwarding
+    address is the parameter. `workspace_id + 0`: see channel_get_for_forwarding_address."""
     quote = connections[alias].ops.quote_name
+    workspace = "%s"
+    if by_address:
+        workspace = (
+            f"(SELECT c.{quote('workspace_id')} FROM {quote(EmailChannel._meta.db_table)} c "  # noqa: S608
+            f"JOIN {quote(ForwardingAddress._meta.db_table)} f "
+            f"ON f.{quote('channel_id')} = c.{quote('id')} WHERE f.{quote('address')} = %s)"
+        )
     messages, threads = quote(Message._meta.db_table), quote(Thread._meta.db_table)
     status, created = quote("status"), quote("created_at")
     # A merged thread's row carries the thread it went into, and that thread's status.
@@ -221,13 +245,13 @@ def _threads_sql(alias: str, ids: int, named: int) -> str:
         f"COALESCE(g.{status}, t.{status}), m.{created}, t.{merged_into} FROM {messages} m "
         f"JOIN {threads} t ON t.{quote('id')} = m.{quote('thread_id')} {into} "
         f"WHERE m.{quote('message_id')} IN ({', '.join(['%s'] * ids)}) "
-        f"AND m.{quote('workspace_id')} + 0 = %s"
+        f"AND m.{quote('workspace_id')} + 0 = {workspace}"
     )
     if named:
         sql += (
             f" UNION ALL SELECT '', t.{quote('id')}, COALESCE(g.{status}, t.{status}), "  # noqa: S608
             f"t.{created}, t.{merged_into} FROM {threads} t {into} "
-            f"WHERE t.{quote('workspace_id')} = %s "
+            f"WHERE t.{quote('workspace_id')} = {workspace} "
             f"AND t.{quote('id')} IN ({', '.join(['%s'] * named)})"
         )
     return sql + " ORDER BY 4 DESC"

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from helpdesk.broker import queue_task
 from helpdesk.db import (
+    binary_results,
     insert_row,
     instance_from_row,
     returning_list,
@@ -192,7 +193,7 @@ def inbound_email_claim(*, inbound_email_id: int, now: datetime) -> ClaimedInbou
     """
     connection = connections[router.db_for_write(InboundEmail)]
     processing, received = InboundEmail.Status.PROCESSING, InboundEmail.Status.RECEIVED
-    with connection.cursor() as cursor:
+    with binary_results(connection.cursor()) as cursor:
         cursor.execute(
             _claim_sql(connection.alias, batch=False),
             [processing, now, inbound_email_id, received, processing],
@@ -212,7 +213,7 @@ def inbound_email_claim_ready(*, limit: int, now: datetime) -> list[ClaimedInbou
         return []
     connection = connections[router.db_for_write(InboundEmail)]
     processing, received = InboundEmail.Status.PROCESSING, InboundEmail.Status.RECEIVED
-    with connection.cursor() as cursor:
+    with binary_results(connection.cursor()) as cursor:
         cursor.execute(_claim_sql(connection.alias, batch=True), [processing, now, received, limit])
         found = cursor.fetchall()
     claimed = [

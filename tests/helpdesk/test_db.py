@@ -7,9 +7,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from helpdesk.db import (
+    binary_results,
     insert_row,
+    instance_from_row,
     pipelined,
     relax_commit_durability,
+    select_list,
     update_row,
     update_row_or_raise,
 )
@@ -173,3 +176,23 @@ def test_relaxed_durability_inside_a_pipeline_applies_to_the_transaction():
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_binary_results_read_bytes_json_and_times_as_the_orm_does():
+    raw = bytes(range(256)) * 40
+    row = InboundEmail.objects.create(
+        esp="test", raw=raw, size=len(raw), sha256="s", idempotency_key="binary",
+        esp_verdicts={"spam": {"score": 1.5, "tests": ["ünï", None]}}, skip_checks=["auth"],
+    )  # fmt: skip
+    with binary_results(connection.cursor()) as cursor:
+        cursor.execute(
+            f"SELECT {select_list(InboundEmail, 'i', connection)} "  # noqa: S608
+            f"FROM {InboundEmail._meta.db_table} i WHERE i.id = %s",
+            [row.pk],
+        )
+        loaded = instance_from_row(InboundEmail, cursor.fetchone(), connection)
+    expected = InboundEmail.objects.get(pk=row.pk)
+    assert bytes(loaded.raw) == raw
+    assert loaded.esp_verdicts == {"spam": {"score": 1.5, "tests": ["ünï", None]}}
+    assert loaded.skip_checks == ["auth"]
+    assert loaded.received_at == expected.received_at and loaded.received_at.tzinfo is not None
