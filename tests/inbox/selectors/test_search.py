@@ -23,6 +23,7 @@ from tests.factories import (
     AgentFactory,
     ContactFactory,
     EmailChannelFactory,
+    ForwardingAddressFactory,
     MessageFactory,
     ThreadFactory,
     WorkspaceFactory,
@@ -101,6 +102,46 @@ def test_subject_contact_name_address_and_attachment_names_are_searched(agent_cl
     assert found(agent_client, "ledger") == [other.pk]
     attachment.delete()
     assert found(agent_client, "ledger") == []
+
+
+def _message_updates() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(n_tup_upd), 0) FROM pg_stat_xact_user_tables "
+            "WHERE relname = 'inbox_message'"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def test_attachment_names_of_incoming_mail_are_searched_without_rewriting_the_message(
+    agent_client, workspace
+):
+    channel = EmailChannelFactory(workspace=workspace, default_from_username="support")
+    address = ForwardingAddressFactory(channel=channel).address
+    raw = (
+        f"From: Ann <ann@customer.example>\r\nTo: {address}\r\nSubject: Papers\r\n"
+        "Message-ID: <papers-1@customer.example>\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nHere they are.\r\n"
+        "--b\r\nContent-Type: application/pdf\r\n"
+        'Content-Disposition: attachment; filename="kestrel_invoice.pdf"\r\n\r\nPDF\r\n'
+        "--b\r\nContent-Type: image/png\r\n"
+        'Content-Disposition: attachment; filename="harrier-photo.png"\r\n\r\nPNG\r\n'
+        "--b--\r\n"
+    ).encode()
+    before = _message_updates() if connection.vendor == "postgresql" else 0
+    process_inbound_email(store_inbound(raw, address).pk)
+    message = Message.objects.get(message_id="<papers-1@customer.example>")
+    assert message.attachments.count() == 2
+    if connection.vendor == "postgresql":
+        # Indexed with its file names as it was inserted: its attachments did not update it.
+        assert _message_updates() == before
+    for word in ("kestrel", "kestrel_invoice.pdf", "invoice", "harrier", "photo"):
+        assert found(agent_client, word) == [message.thread_id], word
+    # A file added to it later, in the same transaction too, still reaches the index.
+    attachment = Attachment(message=message, filename="osprey-notes.txt", size=3)
+    attachment.file.save("x", ContentFile(b"txt"), save=True)
+    assert found(agent_client, "osprey") == [message.thread_id]
 
 
 def test_notes_are_searched_and_their_snippet_says_note(agent_client, workspace, agent):
