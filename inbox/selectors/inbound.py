@@ -14,7 +14,7 @@ from django.db import connections, router
 from django.db.models.functions import Lower
 
 from channels_cfg.models import EmailChannel, ForwardingAddress, ForwardingConfirmation
-from helpdesk.db import instance_from_row, read_ahead, select_list
+from helpdesk.db import binary_results, instance_from_row, read_ahead, select_list
 from helpdesk.mail_ids import thread_id_from_message_id
 from helpdesk.mail_providers import is_shared_mailbox_domain
 from helpdesk.models import Workspace
@@ -51,7 +51,8 @@ def channel_get_for_forwarding_address(
     duplicate_check = [message_id, digest] if message_id else []
     sql = _lookup_sql(connection.alias, len(candidates), bool(message_id))
     params = [*candidates, *duplicate_check]
-    with connection.cursor() as cursor:
+    # Binary: these wide rows' timestamps and numbers decode in C, not from text in Python.
+    with binary_results(connection.cursor()) as cursor:
         cursor.execute(sql, [*params, sender.strip().lower(), address.strip().lower()])
         row = cursor.fetchone()
     if row is None:
