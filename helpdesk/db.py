@@ -354,7 +354,11 @@ def pipelined(model: type[models.Model]) -> Iterator[None]:
     on loopback each round trip cost about as much as the statement's own work (`make bench`).
     """
     connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql" or _current_pipeline.get() is not None:
+    if (
+        connection.vendor != "postgresql"
+        or _current_pipeline.get() is not None
+        or not _pipeline_mode_supported()
+    ):
         yield
         return
     connection.ensure_connection()
@@ -376,6 +380,15 @@ def pipelined(model: type[models.Model]) -> Iterator[None]:
     state.settled()
 
 
+@functools.cache
+def _pipeline_mode_supported() -> bool:
+    """psycopg's pipeline mode needs libpq 14 or newer (the binary package bundles one); with an
+    older system libpq every statement simply runs at once."""
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
+
+
 def execute_deferred(
     connection: BaseDatabaseWrapper,
     sql: str,
@@ -392,7 +405,12 @@ def execute_deferred(
             if then is not None:
                 then(cursor)
         return
-    cursor = connection.cursor()
+    state.pending.append((_send_unanswered(state, sql, params), then))
+
+
+def _send_unanswered(state: _Pipeline, sql: str, params: Sequence[Any]) -> CursorWrapper:
+    """Execute in the pipeline without waiting for the answer; the cursor that will hold it."""
+    cursor = state.connection.cursor()
     state.deferring = True
     try:
         cursor.execute(sql, params)
@@ -401,7 +419,7 @@ def execute_deferred(
         raise
     finally:
         state.deferring = False
-    state.pending.append((cursor, then))
+    return cursor
 
 
 def read_ahead(
@@ -416,15 +434,7 @@ def read_ahead(
             cursor.execute(sql, params)
             read = list(cursor.fetchall())
         return lambda: read
-    cursor = connection.cursor()
-    state.deferring = True
-    try:
-        cursor.execute(sql, params)
-    except BaseException:
-        cursor.close()
-        raise
-    finally:
-        state.deferring = False
+    cursor = _send_unanswered(state, sql, params)
     state.pending.append((cursor, None))  # closed when the pipeline ends, if never read
 
     def rows() -> list[tuple[Any, ...]]:

@@ -106,72 +106,47 @@ ALTER TABLE inbox_message DROP COLUMN IF EXISTS search_vector;
 DROP TEXT SEARCH CONFIGURATION IF EXISTS inbox_search;
 """
 
+
 # Migration 0046: a message inserted with its attachments' names already known (the inbound
 # pipeline sets `inbox.new_message_files` for its transaction just before) is indexed with them
 # at once, and the INSERT of those attachments then leaves it alone: one UPDATE of the message
 # per attachment, each recomputing its whole vector, cost more than the rest of storing a mail
 # with attachments (`make bench`, corpus set). Attachments added any other way still touch
 # their message, as before.
-POSTGRES_NAMES_AT_INSERT_FORWARD = f"""
-CREATE OR REPLACE FUNCTION inbox_message_search_vector() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-  files text := '';
-  addresses text := left(coalesce(NEW.from_email, '') || ' ' || coalesce(NEW."to", ''), 20000);
-BEGIN
-  IF TG_OP = 'UPDATE' THEN
-    SELECT coalesce(string_agg(filename, ' '), '') INTO files
-      FROM inbox_attachment WHERE message_id = NEW.id;
+def _function_0040(name: str, ends_before: str) -> str:
+    """One trigger function as migration 0040 created it (POSTGRES_FORWARD)."""
+    start = POSTGRES_FORWARD.index(f"CREATE OR REPLACE FUNCTION {name}()")
+    return POSTGRES_FORWARD[start : POSTGRES_FORWARD.index(ends_before, start)]
+
+
+_VECTOR_0040 = _function_0040(
+    "inbox_message_search_vector", "DROP TRIGGER IF EXISTS inbox_message_search ON"
+)
+_TOUCH_0040 = _function_0040(
+    "inbox_attachment_search_touch", "DROP TRIGGER IF EXISTS inbox_attachment_search ON"
+)
+_FILES_ON_UPDATE = "      FROM inbox_attachment WHERE message_id = NEW.id;\n  END IF;\n"
+_FILES_ON_INSERT_TOO = """      FROM inbox_attachment WHERE message_id = NEW.id;
   ELSIF coalesce(current_setting('inbox.new_message_files', true), '') <> '' THEN
     files := current_setting('inbox.new_message_files', true);
     PERFORM set_config('inbox.new_message_files', '', true);
     PERFORM set_config('inbox.files_indexed_message', NEW.id::text, true);
   END IF;
-  -- An address is one token ("ann@example.com"); its halves and words too, so "example.com"
-  -- and "example" find it.
-  -- A file name is one token too ("q3-ledger.pdf"): its parts are added ("q3 ledger pdf").
-  files := files || ' ' || regexp_replace(files, '[-_.]+', ' ', 'g');
-  NEW.search_vector :=
-    setweight(to_tsvector('inbox_search', coalesce(NEW.subject, '')), 'A')
-    || setweight(to_tsvector('inbox_search', coalesce(NEW.from_name, '') || ' ' || addresses
-        || ' ' || replace(addresses, '@', ' ') || ' ' || translate(addresses, '@.', '  ')
-        || ' ' || files), 'B')
-    || to_tsvector('inbox_search', left(coalesce(NEW.text, ''), {BODY_CHARS}));
-  RETURN NEW;
-END $$;
-CREATE OR REPLACE FUNCTION inbox_attachment_search_touch() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
+"""
+_TOUCH_BEGINS = "BEGIN\n  IF TG_OP <> 'INSERT' THEN\n"
+_TOUCH_SKIPS_INDEXED = """BEGIN
   IF TG_OP = 'INSERT'
      AND NEW.message_id::text = coalesce(current_setting('inbox.files_indexed_message', true), '')
   THEN
     RETURN NULL;  -- its message was indexed with this name when it was inserted
   END IF;
   IF TG_OP <> 'INSERT' THEN
-    UPDATE inbox_message SET subject = subject WHERE id = OLD.message_id;
-  END IF;
-  IF TG_OP <> 'DELETE' THEN
-    UPDATE inbox_message SET subject = subject WHERE id = NEW.message_id;
-  END IF;
-  RETURN NULL;
-END $$;
 """
-
-# Back to 0040's functions (its POSTGRES_FORWARD defines them first).
-POSTGRES_NAMES_AT_INSERT_BACKWARD = (
-    POSTGRES_FORWARD[
-        POSTGRES_FORWARD.index(
-            "CREATE OR REPLACE FUNCTION inbox_message_search_vector()"
-        ) : POSTGRES_FORWARD.index("DROP TRIGGER IF EXISTS inbox_message_search ON inbox_message;")
-    ]
-    + POSTGRES_FORWARD[
-        POSTGRES_FORWARD.index(
-            "CREATE OR REPLACE FUNCTION inbox_attachment_search_touch()"
-        ) : POSTGRES_FORWARD.index(
-            "DROP TRIGGER IF EXISTS inbox_attachment_search ON inbox_attachment;"
-        )
-    ]
-)
+assert _FILES_ON_UPDATE in _VECTOR_0040 and _TOUCH_BEGINS in _TOUCH_0040
+POSTGRES_NAMES_AT_INSERT_FORWARD = _VECTOR_0040.replace(
+    _FILES_ON_UPDATE, _FILES_ON_INSERT_TOO
+) + _TOUCH_0040.replace(_TOUCH_BEGINS, _TOUCH_SKIPS_INDEXED)
+POSTGRES_NAMES_AT_INSERT_BACKWARD = _VECTOR_0040 + _TOUCH_0040
 
 _SQLITE_SENDER = "coalesce(new.from_name, '') || ' ' || coalesce(new.from_email, '') || ' ' || coalesce(new.\"to\", '')"
 _SQLITE_FILES = "(SELECT coalesce(group_concat(filename, ' '), '') FROM inbox_attachment WHERE message_id = {id})"
