@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
+from asgiref.sync import SyncToAsync
+from django.db import connections
 
 from inbox.models import InboundEmail
 from inbox.smtp import InboundSMTPHandler, deliver
@@ -29,6 +31,9 @@ def smtp_port() -> Iterator[int]:
     controller.start()
     yield port
     controller.stop()
+    # The handler's database work ran in asgiref's one thread for sync code: its connection
+    # would otherwise outlive the test and keep the test database from being dropped.
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 def test_mail_for_a_forwarding_address_is_stored_and_processed(
