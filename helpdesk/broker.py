@@ -50,14 +50,17 @@ def run_in_process_at(task: Task, args: tuple[object, ...], *, eta: datetime) ->
     delayed task). The task must tolerate a lost timer (a restart in between): the row it works
     on is committed, and the task's own checks decide."""
 
-    def run() -> None:
-        try:
-            task.apply(args)
-        finally:
-            connections.close_all()  # this thread's connections, not the server's
-
     delay = max(0.0, (eta - timezone.now()).total_seconds())
-    timer = threading.Timer(delay, run)
+    timer = threading.Timer(delay, run_in_this_thread, args=(task, args))
     timer.daemon = True
     timer.start()
     return timer
+
+
+def run_in_this_thread(task: Task, args: tuple[object, ...]) -> None:
+    """Run `task` in this (timer) thread, as in-process mode does, then close the database
+    connections the thread opened (this thread's, not the server's)."""
+    try:
+        task.apply(args)
+    finally:
+        connections.close_all()

@@ -5,24 +5,29 @@ the inbound pipeline would pay it for every mail only to record a bell notificat
 `queue_soon` buffers the call's item and a timer publishes everything buffered
 `TASK_BATCH_SECONDS` later as ONE call `task.delay(items)`. The buffer lives in this process's
 memory: a crash loses at most that window's items, so only work that may be lost (or that a
-sweeper redoes) goes through here.
+sweeper redoes) goes through here. A publish the broker refuses (Redis down) keeps its items
+for the next window, up to RETAIN_MAX of them; only the publish at exit cannot try again.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
 
 from celery import Task
 from django.conf import settings
-from django.db import connections
 
-from helpdesk.broker import queue_task
+from helpdesk.broker import queue_task, run_in_this_thread
+
+logger = logging.getLogger(__name__)
 
 # A full buffer is published at once: memory stays bounded whatever the rate.
 MAX_ITEMS = 500
+# While the broker refuses, items wait for the next window; beyond this many the oldest go.
+RETAIN_MAX = 20_000
 
 
 @dataclass
@@ -31,6 +36,8 @@ class _Buffer:
     description: str
     items: list[object] = field(default_factory=list)
     timer: threading.Timer | None = None
+    refused: bool = False  # the last publish failed: the timer, not callers, tries again
+    dropped: int = 0  # items given up while the broker refused (said once, when taken)
 
 
 _lock = threading.Lock()
@@ -50,14 +57,13 @@ def queue_soon(task: Task, item: object, *, description: str) -> None:
     with _lock:
         buffer = _buffers.setdefault(task.name, _Buffer(task=task, description=description))
         buffer.items.append(item)
-        if len(buffer.items) >= MAX_ITEMS:
+        if len(buffer.items) >= MAX_ITEMS and not buffer.refused:
             full = _take(task.name)
-        elif buffer.timer is None:
-            buffer.timer = threading.Timer(seconds, _publish_when_due, args=(task.name,))
-            buffer.timer.daemon = True
-            buffer.timer.start()
-    if full:
-        _publish(task, full, description=description)
+        else:
+            _trim(buffer)
+            _arm(buffer, seconds)
+    if full and not _publish(task, full, description=description):
+        _keep_for_next_window(task, full, description=description)
 
 
 def flush() -> None:
@@ -83,7 +89,19 @@ def _take(name: str) -> list[object]:
         return []
     if buffer.timer is not None:
         buffer.timer.cancel()
+    if buffer.dropped:
+        logger.warning(
+            "The broker was down: %d buffered %s dropped", buffer.dropped, buffer.description
+        )
     return buffer.items
+
+
+def _arm(buffer: _Buffer, seconds: float) -> None:
+    """Start the buffer's timer unless it runs; the caller holds the lock."""
+    if buffer.timer is None:
+        buffer.timer = threading.Timer(seconds, _publish_when_due, args=(buffer.task.name,))
+        buffer.timer.daemon = True
+        buffer.timer.start()
 
 
 def _publish_when_due(name: str) -> None:
@@ -92,19 +110,34 @@ def _publish_when_due(name: str) -> None:
         if buffer is None or buffer.timer is not threading.current_thread():
             return  # flushed (or full and published) in the meantime
         items = _take(name)
-    if not buffer.task.app.conf.task_always_eager:
-        _publish(buffer.task, items, description=buffer.description)
-        return
-    # In-process tasks (no broker: `make run`): this timer thread runs the task, as
-    # broker.run_in_process_at does, then closes the connections it opened.
-    try:
-        buffer.task.apply((items,))
-    finally:
-        connections.close_all()  # this thread's connections, not the server's
+    if buffer.task.app.conf.task_always_eager:
+        # In-process tasks (no broker: `make run`): this timer thread runs the task.
+        run_in_this_thread(buffer.task, (items,))
+    elif not _publish(buffer.task, items, description=buffer.description):
+        _keep_for_next_window(buffer.task, items, description=buffer.description)
 
 
-def _publish(task: Task, items: list[object], *, description: str) -> None:
-    queue_task(task, items, description=f"{description} ({len(items)} buffered)")
+def _keep_for_next_window(task: Task, items: list[object], *, description: str) -> None:
+    """The broker refused `items`: put them back before what arrived meanwhile, keep at most
+    RETAIN_MAX (the newest), and have the timer try again."""
+    with _lock:
+        buffer = _buffers.setdefault(task.name, _Buffer(task=task, description=description))
+        buffer.items[:0] = items
+        buffer.refused = True
+        _trim(buffer)
+        _arm(buffer, max(settings.TASK_BATCH_SECONDS, 0.1))
+
+
+def _trim(buffer: _Buffer) -> None:
+    """At most RETAIN_MAX items wait (the newest); the caller holds the lock."""
+    dropped = len(buffer.items) - RETAIN_MAX
+    if dropped > 0:
+        del buffer.items[:dropped]
+        buffer.dropped += dropped
+
+
+def _publish(task: Task, items: list[object], *, description: str) -> bool:
+    return queue_task(task, items, description=f"{description} ({len(items)} buffered)")
 
 
 def _forget_after_fork() -> None:

@@ -128,8 +128,9 @@ def notify_later(
 
     The call is buffered (`helpdesk.task_batches.queue_soon`): this process publishes one
     `notify_batch` task per TASK_BATCH_SECONDS with every notification since, instead of one
-    publish (~2 ms) per mail. A crash of the process loses at most TASK_BATCH_SECONDS of its
-    bell notifications (and their emails); the mail itself is committed and never lost."""
+    publish (~2 ms) per mail. A publish the broker refuses is tried again the next window; a
+    crash of the process loses at most TASK_BATCH_SECONDS of its bell notifications (and their
+    emails); the mail itself is committed and never lost."""
     arguments = {
         "thread_id": thread_id,
         "kind": kind,

@@ -15,7 +15,7 @@ import pytest
 from celery.signals import worker_process_shutdown
 from kombu.exceptions import OperationalError
 
-from helpdesk import task_batches
+from helpdesk import broker, task_batches
 from helpdesk.celery import app as celery_app
 from helpdesk.task_batches import MAX_ITEMS, buffered, flush, queue_soon
 from tests.conftest import reset_broker_pools
@@ -142,6 +142,60 @@ def test_a_broker_outage_is_logged_and_never_reaches_the_caller(
     assert buffered(record_items) == []
 
 
+def test_a_refused_publish_keeps_its_items_for_the_next_window_in_order(
+    settings, monkeypatch, caplog
+) -> None:
+    published: list[list[object]] = []
+    broker_up = threading.Event()
+
+    def apply_async(args: tuple[object, ...] = (), kwargs: object = None, **options: object):
+        if not broker_up.is_set():
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        published.append(list(args[0]))  # type: ignore[call-overload]
+
+    monkeypatch.setattr(record_items, "apply_async", apply_async)
+    celery_app.conf.task_always_eager = False
+    settings.TASK_BATCH_SECONDS = 0.1
+    for item in ("a", "b"):
+        queue_soon(record_items, item, description="records")
+    deadline = time.monotonic() + 2
+    while "Could not queue records" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert published == [] and "Could not queue records (2 buffered)" in caplog.text
+    queue_soon(record_items, "c", description="records")  # arrives while the broker is down
+    assert buffered(record_items) == ["a", "b", "c"]
+    broker_up.set()
+    _wait_for_the_timers()
+    assert published == [["a", "b", "c"]]  # each item once, the oldest first
+    assert buffered(record_items) == []
+
+
+def test_while_the_broker_refuses_a_full_buffer_waits_for_the_timer_and_keeps_the_newest(
+    settings, monkeypatch, caplog
+) -> None:
+    attempts: list[int] = []
+
+    def refuse(args: tuple[object, ...] = (), kwargs: object = None, **options: object):
+        attempts.append(len(args[0]))  # type: ignore[arg-type]
+        raise OperationalError("Connection refused.")
+
+    monkeypatch.setattr(record_items, "apply_async", refuse)
+    monkeypatch.setattr(task_batches, "RETAIN_MAX", MAX_ITEMS + 10)
+    celery_app.conf.task_always_eager = False
+    settings.TASK_BATCH_SECONDS = 60
+    for number in range(MAX_ITEMS):
+        queue_soon(record_items, number, description="records")
+    assert attempts == [MAX_ITEMS]  # full: published at once, refused, kept
+    for number in range(MAX_ITEMS, MAX_ITEMS + 20):
+        queue_soon(record_items, number, description="records")
+    assert attempts == [MAX_ITEMS]  # no caller tries again: the timer will
+    kept = buffered(record_items)
+    assert kept == list(range(10, MAX_ITEMS + 20))  # at most RETAIN_MAX, the newest
+    flush()
+    assert "The broker was down: 10 buffered records dropped" in caplog.text  # said once
+    assert caplog.text.count("records dropped") == 1
+
+
 def test_the_fork_hook_leaves_the_child_an_empty_buffer(settings, published) -> None:
     settings.TASK_BATCH_SECONDS = 60
     queue_soon(record_items, "parent's", description="records")
@@ -174,7 +228,7 @@ def test_without_a_broker_the_timer_thread_runs_the_task_then_closes_its_connect
 ) -> None:
     closed_in: list[str] = []
     monkeypatch.setattr(
-        task_batches.connections,
+        broker.connections,  # the timer runs the task through helpdesk.broker
         "close_all",
         lambda: closed_in.append(threading.current_thread().name),
     )
