@@ -9,16 +9,20 @@ sweeper.
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from django.conf import settings
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from inbox import tasks
 from inbox.inbound import pipeline
-from inbox.models import InboundEmail
-from tests.factories import InboundEmailFactory
+from inbox.models import InboundEmail, Message, Thread
+from inbox.services import inbound as inbound_services
+from tests.conftest import database_url_for_subprocess
+from tests.factories import EmailChannelFactory, ForwardingAddressFactory, InboundEmailFactory
 from tests.faults.drills import postgres_down
 from tests.faults.stack import Stack
+from tests.inbox.inbound.conftest import store_inbound
 
 
 @pytest.mark.services
@@ -52,3 +56,48 @@ def test_a_dead_connection_while_claiming_the_row_is_retried_then_shown_as_faile
     row.refresh_from_db()
     assert row.status == InboundEmail.Status.FAILED
     assert "the connection is closed" in row.reason_detail
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("cut_at", ["first deferred write", "last deferred write"])
+def test_a_connection_cut_inside_the_pipelined_transaction_stores_the_mail_once_on_retry(
+    monkeypatch: pytest.MonkeyPatch, cut_at: str
+) -> None:
+    """PostgreSQL ends our session while the pipeline's writes are in flight (sent, not yet
+    answered): nothing of that run is committed, the task's retry stores the mail once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg's pipeline mode is PostgreSQL's")
+    channel = EmailChannelFactory(default_from_username="support")
+    address = ForwardingAddressFactory(channel=channel).address
+    raw = (
+        f"From: Ann <ann@cut.example>\r\nTo: {address}\r\nSubject: Cut\r\n"
+        "Message-ID: <cut-1@cut.example>\r\n\r\nHello\r\n"
+    ).encode()
+    row = store_inbound(raw, address)
+    # The first deferred write of a new conversation is its ticket; the last, the outcome.
+    target = (
+        (inbound_services, "ticket_create_for")
+        if cut_at == "first deferred write"
+        else (inbound_services, "inbound_record_outcome")
+    )
+    real = getattr(*target)
+    cuts: list[int] = []
+
+    def cut_then_write(*args: object, **kwargs: object) -> object:
+        result = real(*args, **kwargs)  # sent into the pipeline, unanswered
+        if not cuts:
+            pid = connection.connection.info.backend_pid
+            cuts.append(pid)
+            with psycopg.connect(database_url_for_subprocess(), autocommit=True) as other:
+                other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        return result
+
+    monkeypatch.setattr(*target, cut_then_write)
+    monkeypatch.setattr(tasks, "retry_countdown", lambda retries: 0)
+    tasks.process_inbound.apply(args=[row.pk])
+
+    assert len(cuts) == 1
+    row.refresh_from_db()
+    assert row.status == InboundEmail.Status.ACCEPTED and row.attempts == 2
+    assert Message.objects.filter(message_id="<cut-1@cut.example>").count() == 1
+    assert Thread.objects.filter(channel=channel).count() == 1

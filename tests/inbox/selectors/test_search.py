@@ -4,8 +4,10 @@ ranking, highlighted snippets, tenancy and a query count that does not grow with
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.core.cache import cache
@@ -142,6 +144,54 @@ def test_attachment_names_of_incoming_mail_are_searched_without_rewriting_the_me
     attachment = Attachment(message=message, filename="osprey-notes.txt", size=3)
     attachment.file.save("x", ContentFile(b"txt"), save=True)
     assert found(agent_client, "osprey") == [message.thread_id]
+
+
+_ALPHABETS = (
+    "abcdefghijklmnopqrstuvwxyzéèüöçñ",  # Latin with accents
+    "абвгдежзиклмнопрстуфхцчшщыэюя",  # Cyrillic
+    "αβγδεζηθικλμνξοπρστυφχψω",  # Greek
+)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_attachment_names_of_any_shape_on_html_only_mail_are_searched(
+    agent_client, workspace, seed
+):
+    """Random words in several scripts, glued by the separators file names use, on mail with
+    no text part and with an attachment that has no name at all."""
+    rng = random.Random(seed)
+    channel = EmailChannelFactory(workspace=workspace, default_from_username="support")
+    address = ForwardingAddressFactory(channel=channel).address
+    names, words = [], []
+    for _ in range(rng.randint(1, 3)):
+        name_words = [
+            "".join(rng.choice(rng.choice(_ALPHABETS)) for _ in range(rng.randint(4, 9)))
+            for _ in range(rng.randint(1, 3))
+        ]
+        words.extend(name_words)
+        separator = rng.choice(["-", "_", ".", " "])
+        names.append(separator.join(name_words) + rng.choice([".pdf", ".docx", ".tar.gz", ""]))
+    parts = "".join(
+        "--b\r\nContent-Type: application/octet-stream\r\n"
+        f"Content-Disposition: attachment; filename*=utf-8''{quote(name)}\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\nUERG\r\n"
+        for name in names
+    )
+    raw = (
+        f"From: Someone <someone-{seed}@shapes.example>\r\nTo: {address}\r\n"
+        f"Subject: Files {seed}\r\nMessage-ID: <shapes-{seed}@shapes.example>\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>See <b>attached</b></p>\r\n"
+        f"{parts}"
+        "--b\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Disposition: attachment\r\n\r\nno name\r\n"
+        "--b--\r\n"
+    ).encode()
+    process_inbound_email(store_inbound(raw, address).pk)
+    message = Message.objects.get(message_id=f"<shapes-{seed}@shapes.example>")
+    assert set(names) <= set(message.attachments.values_list("filename", flat=True))
+    for word in words:
+        assert found(agent_client, word) == [message.thread_id], (word, names)
 
 
 def test_notes_are_searched_and_their_snippet_says_note(agent_client, workspace, agent):
