@@ -1,0 +1,321 @@
+"""`make bench-bound`: how close this design can come to the floor, side by side in one run.
+
+Issue 12 asks a small mail to cost at most twice the floor (Python's `email` parse plus one INSERT
+of the raw bytes). This measures how much of that gap is ours and how much is the design's, on
+`make bench`'s 1000 small synthetic mails (30% replies), four contenders in alternating chunks of
+25 so that all see the same load on a shared machine:
+
+- **floor**: `inproc.Floor`, as in `make bench`;
+- **ours**: the product, `inproc.ingest` (the ledger INSERT, the claim, the whole pipeline);
+- **bare statements**: the least this design sends, through psycopg directly: the ledger INSERT
+  (durable, as intake), the claim (UPDATE ... RETURNING the raw mail, asynchronous commit), our
+  parser, one lookup round trip (channel, the sender's contact, threads by Message-ID), then one
+  pipelined transaction with an asynchronous commit: for a new conversation the contact, thread,
+  event and ticket, for a reply the thread's UPDATE; then the message and the ledger's outcome.
+  Prepared statements, only the columns without a default, no ORM, and none of the product's
+  other work: no validation, attribution, sanitizing, round robin, notifications, snooze or
+  ticket-status rules, attachment names in the search index;
+- **bare function**: the same, with the transaction's writes as one call of a PL/pgSQL function
+  (one round trip fewer per statement it holds).
+
+The bare contenders write the same rows to the product's own tables (with their indexes and
+search triggers), so each is checked to store every mail and to thread the replies as ours does.
+`BOUND_PASSES` (3) passes over the set; the last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_inbound as bench  # a sibling module of this script
+import inproc
+
+PASSES = int(os.environ.get("BOUND_PASSES", "3"))
+CHUNK = inproc.CHUNK
+
+LEDGER = """
+INSERT INTO inbox_inboundemail (esp, esp_event_id, envelope_recipient, envelope_sender,
+  esp_verdicts, raw, size, sha256, idempotency_key, received_at, status, reason_code,
+  reason_detail, attempts, skip_checks, from_header, subject)
+VALUES ('bound', '', %s, '', '{}', %b, %s, %s, %s, now(), 'received', '', '', 0, '[]', '', '')
+RETURNING id"""
+CLAIM = """
+UPDATE inbox_inboundemail SET status = 'processing', attempts = attempts + 1,
+  processing_started_at = now()
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
+WHERE id = %s AND status IN ('received', 'processing')
+RETURNING raw, attempts"""
+LOOKUP = """
+SELECT c.id, c.workspace_id,
+  (SELECT k.id FROM inbox_contact k
+   WHERE lower(k.email) = lower(%s) AND k.workspace_id = c.workspace_id)
+FROM channels_cfg_emailchannel c JOIN channels_cfg_forwardingaddress f ON f.channel_id = c.id
+WHERE f.address = %s"""
+# One parameter per id, as ours: `= ANY(array)` got a generic plan that slowed as mail grew.
+THREADS = """
+SELECT m.message_id, m.thread_id FROM inbox_message m
+WHERE m.message_id IN ({ids}) AND m.workspace_id + 0 = (
+  SELECT c.workspace_id FROM channels_cfg_emailchannel c
+  JOIN channels_cfg_forwardingaddress f ON f.channel_id = c.id WHERE f.address = %s)"""
+CONTACT = """
+INSERT INTO inbox_contact AS existing (workspace_id, email, name, created_at)
+VALUES (%s, %s, %s, now())
+ON CONFLICT (lower(email), workspace_id) DO UPDATE SET name = excluded.name
+  WHERE existing.name = '' AND excluded.name <> ''
+RETURNING id"""
+THREAD = """
+INSERT INTO inbox_thread (workspace_id, channel_id, contact_id, subject, snippet, status, kind,
+  is_spam, message_count, created_at, last_message_at, woke_reason)
+VALUES (%s, %s, %s, %s, %s, 'open', 'conversation', false, 1, now(), now(), '')
+RETURNING id"""
+TOUCH = """
+UPDATE inbox_thread SET message_count = message_count + 1, last_message_at = now(), snippet = %s
+WHERE id = %s"""
+EVENT = """
+INSERT INTO inbox_threadevent (thread_id, workspace_id, kind, at, data)
+VALUES (%s, %s, 'assigned', now(), '{}')"""
+TICKET = """
+INSERT INTO inbox_ticket (thread_id, name, pipeline, status, priority, category, created_at)
+VALUES (%s, %s, 'support', 'new', 'medium', '', now())"""
+MESSAGE = """
+INSERT INTO inbox_message (workspace_id, thread_id, direction, message_id, in_reply_to,
+  "references", from_email, from_name, forwarded_by, attributed_via, attribution_rule,
+  sender_warnings, forwarder_note, "to", cc, subject, text, html, is_auto_reply, is_bounce,
+  delivery_status, delivery_error, delivery_attempts, is_forward, content_digest, inbound_id,
+  created_at)
+VALUES (%s, %s, 'in', %s, '', '', %s, %s, '', 'from_header', '', '[]', '', %s, '', %s, %s, %s,
+  false, false, '', '', 0, false, %s, %s, now())"""
+OUTCOME = """
+UPDATE inbox_inboundemail SET status = 'accepted', processed_at = now(), channel_id = %s,
+  workspace_id = %s
+WHERE id = %s AND status = 'processing' AND attempts = %s"""
+
+# The same writes as one server-side call: a new conversation when `p_thread` is null.
+FUNCTION = """
+CREATE OR REPLACE FUNCTION bound_store(
+  p_inbound bigint, p_attempts int, p_channel bigint, p_workspace bigint, p_contact bigint,
+  p_thread bigint, p_from text, p_name text, p_subject text, p_snippet text, p_message_id text,
+  p_to text, p_text text, p_html text, p_digest text) RETURNS bigint AS $$
+DECLARE
+  v_contact bigint := p_contact;
+  v_thread bigint := p_thread;
+  matched int;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  IF v_thread IS NULL THEN
+    IF v_contact IS NULL THEN
+      INSERT INTO inbox_contact AS existing (workspace_id, email, name, created_at)
+      VALUES (p_workspace, p_from, p_name, now())
+      ON CONFLICT (lower(email), workspace_id) DO UPDATE SET name = excluded.name
+        WHERE existing.name = '' AND excluded.name <> ''
+      RETURNING id INTO v_contact;
+    END IF;
+    INSERT INTO inbox_thread (workspace_id, channel_id, contact_id, subject, snippet, status,
+      kind, is_spam, message_count, created_at, last_message_at, woke_reason)
+    VALUES (p_workspace, p_channel, v_contact, p_subject, p_snippet, 'open', 'conversation',
+      false, 1, now(), now(), '')
+    RETURNING id INTO v_thread;
+    INSERT INTO inbox_threadevent (thread_id, workspace_id, kind, at, data)
+    VALUES (v_thread, p_workspace, 'assigned', now(), '{}');
+    INSERT INTO inbox_ticket (thread_id, name, pipeline, status, priority, category, created_at)
+    VALUES (v_thread, p_subject, 'support', 'new', 'medium', '', now());
+  ELSE
+    UPDATE inbox_thread SET message_count = message_count + 1, last_message_at = now(),
+      snippet = p_snippet
+    WHERE id = v_thread;
+  END IF;
+  INSERT INTO inbox_message (workspace_id, thread_id, direction, message_id, in_reply_to,
+    "references", from_email, from_name, forwarded_by, attributed_via, attribution_rule,
+    sender_warnings, forwarder_note, "to", cc, subject, text, html, is_auto_reply, is_bounce,
+    delivery_status, delivery_error, delivery_attempts, is_forward, content_digest, inbound_id,
+    created_at)
+  VALUES (p_workspace, v_thread, 'in', p_message_id, '', '', p_from, p_name, '', 'from_header',
+    '', '[]', '', p_to, '', p_subject, p_text, p_html, false, false, '', '', 0, false, p_digest,
+    p_inbound, now());
+  UPDATE inbox_inboundemail SET status = 'accepted', processed_at = now(),
+    channel_id = p_channel, workspace_id = p_workspace
+  WHERE id = p_inbound AND status = 'processing' AND attempts = p_attempts;
+  GET DIAGNOSTICS matched = ROW_COUNT;
+  IF matched <> 1 THEN RAISE EXCEPTION 'claim lost'; END IF;
+  RETURN v_thread;
+END $$ LANGUAGE plpgsql"""
+CALL = "SELECT bound_store(" + ", ".join(["%s"] * 15) + ")"
+
+
+class Bare:
+    """The bare contenders on their own connection (autocommit, every statement prepared)."""
+
+    def __init__(self, database_url: str, recipient: str) -> None:
+        import psycopg
+
+        from inbox.inbound.content import content_digest
+        from inbox.inbound.parse import parse
+        from inbox.inbound.route import referenced_ids
+
+        self.parse, self.digest, self.referenced = parse, content_digest, referenced_ids
+        self.recipient = recipient
+        self.connection = psycopg.connect(database_url, autocommit=True, prepare_threshold=0)
+        self.connection.execute(FUNCTION)
+        self.binary = self.connection.cursor(binary=True)
+
+    def _receive_and_claim(self, raw: bytes) -> tuple[int, int, Any, str]:
+        sha256 = hashlib.sha256(raw).hexdigest()
+        key = hashlib.sha256(f"{self.recipient}\n{sha256}".encode()).hexdigest()
+        row = self.connection.execute(LEDGER, (self.recipient, raw, len(raw), sha256, key))
+        (inbound,) = row.fetchone() or (0,)
+        claimed, attempts = self.binary.execute(CLAIM, (inbound,)).fetchone() or (b"", 0)
+        parsed = self.parse(bytes(claimed))
+        return inbound, attempts, parsed, self.digest(parsed)
+
+    def _lookup(self, parsed: Any) -> tuple[int, int, int | None, int | None]:
+        referenced = self.referenced(parsed)
+        with self.connection.pipeline():
+            channel = self.connection.execute(LOOKUP, (parsed.from_email, self.recipient))
+            threads = (
+                self.connection.execute(
+                    THREADS.format(ids=", ".join(["%s"] * len(referenced))),
+                    (*referenced, self.recipient),
+                )
+                if referenced
+                else None
+            )
+        channel_id, workspace_id, contact_id = channel.fetchone() or (0, 0, None)
+        known: dict[str, int] = dict(threads.fetchall()) if threads is not None else {}
+        thread_id = next((known[m] for m in referenced if m in known), None)
+        return channel_id, workspace_id, contact_id, thread_id
+
+    def statements(self, raw: bytes) -> None:
+        inbound, attempts, parsed, digest = self._receive_and_claim(raw)
+        connection = self.connection
+        with connection.transaction(), connection.pipeline():
+            connection.execute("SET LOCAL synchronous_commit TO OFF")
+            channel_id, workspace_id, contact_id, thread_id = self._lookup(parsed)
+            snippet = parsed.text[:200]
+            if thread_id is None:
+                if contact_id is None:
+                    contact = connection.execute(
+                        CONTACT, (workspace_id, parsed.from_email, parsed.from_name)
+                    ).fetchone()
+                    contact_id = contact[0] if contact else None
+                created = connection.execute(
+                    THREAD, (workspace_id, channel_id, contact_id, parsed.subject, snippet)
+                ).fetchone()
+                thread_id = created[0] if created else 0
+                connection.execute(EVENT, (thread_id, workspace_id))
+                connection.execute(TICKET, (thread_id, parsed.subject))
+            else:
+                connection.execute(TOUCH, (snippet, thread_id))
+            connection.execute(
+                MESSAGE,
+                (
+                    workspace_id, thread_id, parsed.message_id, parsed.from_email,
+                    parsed.from_name, self.recipient, parsed.subject, parsed.text, parsed.html,
+                    digest, inbound,
+                ),
+            )  # fmt: skip
+            outcome = connection.execute(OUTCOME, (channel_id, workspace_id, inbound, attempts))
+        if outcome.rowcount != 1:
+            raise RuntimeError("claim lost")
+
+    def function(self, raw: bytes) -> None:
+        inbound, attempts, parsed, digest = self._receive_and_claim(raw)
+        channel_id, workspace_id, contact_id, thread_id = self._lookup(parsed)
+        self.connection.execute(
+            CALL,
+            (
+                inbound, attempts, channel_id, workspace_id, contact_id, thread_id,
+                parsed.from_email, parsed.from_name, parsed.subject, parsed.text[:200],
+                parsed.message_id, self.recipient, parsed.text, parsed.html, digest,
+            ),
+        ).fetchone()  # fmt: skip
+
+    def close(self) -> None:
+        self.connection.execute("DROP FUNCTION bound_store")
+        self.connection.close()
+
+
+def _counts() -> tuple[int, int]:
+    from inbox.models import Message, Thread
+
+    return Thread.objects.count(), Message.objects.count()
+
+
+def main() -> None:
+    bench.say(f"Fresh database {bench.DATABASE_URL.rsplit('/', 1)[-1]} ...")
+    bench.fresh_database()
+    bench.setup_django()
+    mails = inproc.synthetic_mail(1000, recipient=bench.RECIPIENT, seed=1)
+    floor = inproc.Floor(bench.DATABASE_URL)
+    bare = Bare(bench.DATABASE_URL, bench.RECIPIENT)
+
+    def ours(raw: bytes) -> None:
+        inproc.ingest(raw, bench.RECIPIENT)
+
+    contenders: dict[str, Callable[[bytes], None]] = {
+        "ours": ours,
+        "bare_statements": bare.statements,
+        "bare_function": bare.function,
+    }
+    seconds = {name: [0.0] * PASSES for name in ("floor", *contenders)}
+    written = {name: [0, 0] for name in contenders}
+    try:
+        with inproc.no_queueing():
+            for number in range(PASSES):
+                copies = {name: inproc.unique(mails, f"{name}-{number}") for name in contenders}
+                for start in range(0, len(mails), CHUNK):
+                    seconds["floor"][number] += floor.run(mails[start : start + CHUNK])
+                    for name, run in contenders.items():
+                        before = _counts()
+                        started = time.perf_counter()
+                        for raw in copies[name][start : start + CHUNK]:
+                            run(raw)
+                        seconds[name][number] += time.perf_counter() - started
+                        after = _counts()
+                        written[name][0] += after[0] - before[0]
+                        written[name][1] += after[1] - before[1]
+                ratios = {n: seconds["floor"][number] / seconds[n][number] for n in contenders}
+                bench.say(
+                    f"  pass {number + 1}: "
+                    + ", ".join(f"{n} {ratio:.3f} of the floor" for n, ratio in ratios.items())
+                )
+    finally:
+        floor.close()
+        bare.close()
+    # Each contender stored every mail and threaded the replies alike.
+    threads = {name: counts[0] for name, counts in written.items()}
+    messages = {name: counts[1] for name, counts in written.items()}
+    assert len(set(threads.values())) == 1, f"threads differ: {threads}"
+    assert set(messages.values()) == {len(mails) * PASSES}, f"messages: {messages}"
+    per_mail_ms = {
+        name: round(statistics.median(passes) * 1000 / len(mails), 3)
+        for name, passes in seconds.items()
+    }
+    vs_floor = {
+        name: round(statistics.median(seconds["floor"][n] / s for n, s in enumerate(passes)), 3)
+        for name, passes in seconds.items()
+        if name != "floor"
+    }
+    bench.say(f"  ms per mail (median of {PASSES} passes): {per_mail_ms}")
+    print(
+        json.dumps(
+            {
+                "bound_ms_per_mail": per_mail_ms,
+                "bound_vs_floor": vs_floor,
+                "bound_threads_per_pass": threads["ours"] // PASSES,
+            }
+        ),
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
