@@ -345,6 +345,15 @@ def _apply(
         if decision.auto_assign and not rotate
         else None
     )
+    if (
+        services.opens_conversations_at_once()
+        and not parsed.attachments  # their rows need the message's key at once
+        and flags.bounce_of is None
+        and not (owner and owner.away_email)
+    ):
+        _open_at_once(row, parsed, channel, contact, attribution, content, flags, rotate, owner,
+                      decision.make_ticket, now)  # fmt: skip
+        return accepted, ""
     thread = services.thread_create(
         channel=channel, contact=contact, subject=content.subject, snippet=thread_snippet,
         assignee_id=owner.user_id if owner else None, rotate_assignee=rotate, now=now,
@@ -375,6 +384,42 @@ def _apply(
         services.ticket_create_for(thread=thread, channel=channel, subject=content.subject)
     _store(row, thread, parsed, attribution, content, flags, now)
     return accepted, ""
+
+
+def _open_at_once(
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    channel: EmailChannel,
+    contact: Contact | None,
+    attribution: Attribution,
+    content: Content,
+    flags: _Flags,
+    rotate: bool,
+    owner: services.NewThreadAssignee | None,
+    make_ticket: bool,
+    now: datetime,
+) -> None:
+    """The new conversation's thread, assignment event, ticket and message in one statement;
+    the assignee is known, and notified after commit, once the pipeline settles."""
+
+    def message(thread: Thread) -> Message:
+        return services.message_for(
+            row=row, thread=thread, parsed=parsed, attribution=attribution, content=content,
+            is_auto_reply=flags.auto_reply, is_bounce=flags.bounce, bounce_of=None, now=now,
+        )  # fmt: skip
+
+    def opened(thread: Thread) -> None:
+        if thread.assignee_id is not None:
+            notify_later(
+                thread_id=thread.pk, kind=Notification.Kind.ASSIGNED, actor_id=None,
+                data={"by": "rule"}, recipient_ids=[thread.assignee_id],
+            )  # fmt: skip
+
+    services.conversation_open(
+        channel=channel, contact=contact, subject=content.subject, snippet=snippet(content),
+        rotate=rotate, owner_id=owner.user_id if owner else None, make_ticket=make_ticket,
+        message=message, now=now, opened=opened,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,10 @@ def test_a_connection_cut_inside_the_pipelined_transaction_stores_the_mail_once_
         "Message-ID: <cut-1@cut.example>\r\n\r\nHello\r\n"
     ).encode()
     row = store_inbound(raw, address)
-    # The first deferred write of a new conversation is its ticket; the last, the outcome.
+    # The first deferred write of a new conversation is the statement that writes its thread,
+    # ticket and message (conversation_open); the last, the outcome.
     target = (
-        (inbound_services, "ticket_create_for")
+        (inbound_services, "conversation_open")
         if cut_at == "first deferred write"
         else (inbound_services, "inbound_record_outcome")
     )
