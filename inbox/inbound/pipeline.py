@@ -447,7 +447,8 @@ def _store(
                 actor_id=None, data={"message_id": flags.bounce_of.pk},
                 recipient_ids=[flags.bounce_of.sent_by_id],
             )  # fmt: skip
-    services.message_store(
+    message = services.message_for(
         row=row, thread=thread, parsed=parsed, attribution=attribution, content=content,
         is_auto_reply=flags.auto_reply, is_bounce=flags.bounce, bounce_of=flags.bounce_of, now=now,
     )  # fmt: skip
+    services.message_store(message=message, parsed=parsed)

@@ -150,23 +150,8 @@ def _contact_upsert_row(workspace_id: int, email: str, name: str) -> tuple[int, 
     return (int(row[0]), str(row[1])) if row else None
 
 
-def message_store(
-    *,
-    row: InboundEmail,
-    thread: Thread,
-    parsed: ParsedEmail,
-    attribution: Attribution,
-    content: Content,
-    is_auto_reply: bool,
-    is_bounce: bool,
-    bounce_of: Message | None,
-    now: datetime,
-) -> Message:
-    """Store the inbound message, its attachments in Django storage, and its sanitized HTML."""
-    message = message_for(
-        row=row, thread=thread, parsed=parsed, attribution=attribution, content=content,
-        is_auto_reply=is_auto_reply, is_bounce=is_bounce, bounce_of=bounce_of, now=now,
-    )  # fmt: skip
+def message_store(*, message: Message, parsed: ParsedEmail) -> Message:
+    """Store the inbound message (`message_for`) and its attachments in Django storage."""
     if parsed.attachments:
         _index_with_attachment_names(parsed)
     # The attachments' rows need its primary key now; without them nothing reads it before
@@ -352,7 +337,7 @@ def conversation_open(
 
     Sent without waiting for its answer inside `pipelined`: the thread's key and assignee and the
     message's key are set when the pipeline settles, before COMMIT, and `opened(thread)` runs
-    then. Against writing the rows one by one: four statements and a round trip fewer per new
+    then. Against writing the rows one by one: three statements and a round trip fewer per new
     conversation (`make bench`, README "Capacity").
     """
     connection = connections[router.db_for_write(Thread)]
