@@ -351,8 +351,8 @@ def _apply(
         and flags.bounce_of is None
         and not (owner and owner.away_email)
     ):
-        _open_at_once(row, parsed, channel, contact, attribution, content, flags, rotate, owner,
-                      decision.make_ticket, now)  # fmt: skip
+        _open_at_once(row, parsed, channel, contact, attribution, content, thread_snippet, flags,
+                      rotate, owner, decision.make_ticket, now)  # fmt: skip
         return accepted, ""
     thread = services.thread_create(
         channel=channel, contact=contact, subject=content.subject, snippet=thread_snippet,
@@ -370,11 +370,8 @@ def _apply(
                 "from_assignee_id": None, "from_team_id": None, "by": "rule",
             },
         )  # fmt: skip
-        notify_later(
-            thread_id=thread.pk, kind=Notification.Kind.ASSIGNED, actor_id=None,
-            data={"by": "rule"}, recipient_ids=[assignee.user_id],
-            allow_email=not assignee.away_email,  # the away notice below is their email
-        )  # fmt: skip
+        # The away notice below is their email.
+        _notify_assigned_by_rule(thread.pk, assignee.user_id, allow_email=not assignee.away_email)
     if assignee is not None and assignee.away_email:
         services.away_owner_notify(
             thread=thread, channel=channel, contact=contact, to=assignee.away_email,
@@ -393,6 +390,7 @@ def _open_at_once(
     contact: Contact | None,
     attribution: Attribution,
     content: Content,
+    thread_snippet: str,
     flags: _Flags,
     rotate: bool,
     owner: services.NewThreadAssignee | None,
@@ -410,15 +408,19 @@ def _open_at_once(
 
     def opened(thread: Thread) -> None:
         if thread.assignee_id is not None:
-            notify_later(
-                thread_id=thread.pk, kind=Notification.Kind.ASSIGNED, actor_id=None,
-                data={"by": "rule"}, recipient_ids=[thread.assignee_id],
-            )  # fmt: skip
+            _notify_assigned_by_rule(thread.pk, thread.assignee_id, allow_email=True)
 
     services.conversation_open(
-        channel=channel, contact=contact, subject=content.subject, snippet=snippet(content),
+        channel=channel, contact=contact, subject=content.subject, snippet=thread_snippet,
         rotate=rotate, owner_id=owner.user_id if owner else None, make_ticket=make_ticket,
         message=message, now=now, opened=opened,
+    )  # fmt: skip
+
+
+def _notify_assigned_by_rule(thread_id: int, user_id: int, *, allow_email: bool) -> None:
+    notify_later(
+        thread_id=thread_id, kind=Notification.Kind.ASSIGNED, actor_id=None,
+        data={"by": "rule"}, recipient_ids=[user_id], allow_email=allow_email,
     )  # fmt: skip
 
 

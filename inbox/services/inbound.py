@@ -256,23 +256,29 @@ def thread_create(
 ) -> Thread:
     """A new thread; `rotate_assignee`: assigned to the next agent of the channel's round robin
     (`assignee_id` None when nobody is available)."""
-    thread = Thread(
-        workspace_id=channel.workspace_id,
-        channel=channel,
-        contact=contact,
-        subject=subject[:998],
-        snippet=snippet[:200],
-        kind=kind,
-        forwarding_confirmation=forwarding_confirmation,
-        assignee_id=assignee_id,
-        last_message_at=now,
-        message_count=1,
-    )
+    thread = _new_thread(channel, contact, subject, snippet, assignee_id, now)
+    thread.kind, thread.forwarding_confirmation = kind, forwarding_confirmation
     if rotate_assignee:
         _insert_assigned_round_robin(thread, channel)
     else:
         insert_row(thread)
     return thread
+
+
+def _new_thread(
+    channel: EmailChannel,
+    contact: Contact | None,
+    subject: str,
+    snippet: str,
+    assignee_id: int | None,
+    now: datetime,
+) -> Thread:
+    """A conversation's thread with its first message counted, not yet stored."""
+    return Thread(
+        workspace_id=channel.workspace_id, channel=channel, contact=contact,
+        subject=subject[:998], snippet=snippet[:200], assignee_id=assignee_id,
+        last_message_at=now, message_count=1,
+    )  # fmt: skip
 
 
 def _insert_assigned_round_robin(thread: Thread, channel: EmailChannel) -> None:
@@ -341,11 +347,7 @@ def conversation_open(
     conversation (`make bench`, README "Capacity").
     """
     connection = connections[router.db_for_write(Thread)]
-    thread = Thread(
-        workspace_id=channel.workspace_id, channel=channel, contact=contact,
-        subject=subject[:998], snippet=snippet[:200], assignee_id=None if rotate else owner_id,
-        last_message_at=now, message_count=1,
-    )  # fmt: skip
+    thread = _new_thread(channel, contact, subject, snippet, None if rotate else owner_id, now)
     first = message(thread)
     ticket = ticket_for(thread=thread, channel=channel, subject=subject) if make_ticket else None
     shape = _conversation_shape(connection.alias, rotate, make_ticket)

@@ -176,3 +176,100 @@ def test_mail_with_an_attachment_still_opens_its_conversation_row_by_row(channel
     message = Message.objects.get(inbound=row)
     assert [a.filename for a in message.attachments.all()] == ["invoice.pdf"]
     assert message.thread.subject == "Invoice"
+
+
+ALPHABETS = {
+    "latin": "abcdefghijklmnopqrstuvwxyzéüß",
+    "cyrillic": "абвгдежзийклмнопрстуфхцчшщэюя",
+    "greek": "αβγδεζηθικλμνξοπρστυφχψω",
+    "cjk": "的一是不了人我在有他这为之大来以个中上们",
+}
+
+
+def _random_mail(seed: int, message_id: str, sender: str) -> bytes:
+    """A new conversation of a shape nobody wrote by hand: words from a random script, an
+    encoded or missing subject and name, text-only, HTML-only or both, lines glued or long."""
+    import random
+    from email.header import Header
+
+    rng = random.Random(seed)
+    letters = ALPHABETS[rng.choice(sorted(ALPHABETS))]
+
+    def words(count: int) -> list[str]:
+        return [
+            "".join(rng.choice(letters) for _ in range(rng.randint(1, 9))) for _ in range(count)
+        ]
+
+    glue = rng.choice([" ", "", "-", "\t"])
+    text = "\n".join(glue.join(words(rng.randint(1, 40))) for _ in range(rng.randint(1, 6)))
+    subject = rng.choice(["", glue.join(words(rng.randint(1, 6))), "x" * 1200])
+    name = rng.choice(["", " ".join(words(2))])
+    headers = (
+        f"From: {Header(name, 'utf-8').encode() + ' ' if name else ''}<{sender}>\r\n"
+        f"To: support@acme.example\r\nMessage-ID: {message_id}\r\nMIME-Version: 1.0\r\n"
+        + (f"Subject: {Header(subject, 'utf-8').encode()}\r\n" if subject else "")
+    )
+    html = (
+        "<div>"
+        + "".join(f"<p>{line}</p>" for line in text.split("\n"))
+        + "<script>x()</script></div>"
+    )
+    shape = rng.choice(["text", "html", "both"])
+    if shape == "text":
+        body = f"Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+    elif shape == "html":
+        body = f"Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n"
+    else:
+        body = (
+            "Content-Type: multipart/alternative; boundary=b\r\n\r\n"
+            f"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+            f"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--b--\r\n"
+        )
+    return (headers + body).encode()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_mail_of_random_shapes_is_stored_alike_by_both_paths(channel, monkeypatch, seed):
+    channel.create_tickets = True
+    channel.save()
+    stored = []
+    for at_once in (True, False):
+        monkeypatch.setattr(
+            services, "opens_conversations_at_once", lambda at_once=at_once: at_once
+        )
+        tag = "a" if at_once else "b"
+        raw = _random_mail(
+            seed, f"<r{seed}{tag}@customer.example>", f"r{seed}{tag}@customer.example"
+        )
+        row = store_inbound(raw, channel.forwarding_address.address)
+        pipeline.process_inbound_email(row.pk)
+        row.refresh_from_db()
+        assert row.status == "accepted", row.reason_detail
+        message = Message.objects.select_related("thread").get(inbound=row)
+        skip = {
+            "id",
+            "thread",
+            "inbound",
+            "created_at",
+            "message_id",
+            "from_email",
+            "content_digest",
+            "search_vector",
+        }
+        stored.append(
+            {
+                "message": {
+                    f.name: getattr(message, f.attname)
+                    for f in Message._meta.concrete_fields
+                    if f.name not in skip
+                },
+                "thread": (
+                    message.thread.subject,
+                    message.thread.snippet,
+                    message.thread.message_count,
+                ),
+                "ticket": Ticket.objects.get(thread=message.thread).name,
+            }
+        )
+    assert stored[0] == stored[1]
+    assert "<script>" not in stored[0]["message"]["html"]
