@@ -32,6 +32,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -249,6 +250,21 @@ def _counts() -> tuple[int, int]:
     return Thread.objects.count(), Message.objects.count()
 
 
+def _each(run: Callable[[bytes], None], mails: list[bytes]) -> None:
+    for raw in mails:
+        run(raw)
+
+
+def backend_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of a PostgreSQL backend process so far, when the server runs on
+    this machine and /proc tells; None otherwise."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     bench.say(f"Fresh database {bench.DATABASE_URL.rsplit('/', 1)[-1]} ...")
     bench.fresh_database()
@@ -266,19 +282,46 @@ def main() -> None:
         "bare_function": bare.function,
     }
     seconds = {name: [0.0] * PASSES for name in ("floor", *contenders)}
+    # Where the time goes: this process's CPU, and the CPU of the contender's PostgreSQL backend.
+    from django.db import connection
+
+    connection.ensure_connection()
+    backends = {
+        "floor": floor.connection.info.backend_pid,
+        "ours": connection.connection.info.backend_pid,
+        "bare_statements": bare.connection.info.backend_pid,
+        "bare_function": bare.connection.info.backend_pid,
+    }
+    client_cpu = {name: 0.0 for name in seconds}
+    server_cpu: dict[str, float | None] = {name: 0.0 for name in seconds}
+
+    def timed(name: str, run: Callable[[], object]) -> float:
+        server_before = backend_cpu_seconds(backends[name])
+        cpu_before, started = time.process_time(), time.perf_counter()
+        run()
+        elapsed = time.perf_counter() - started
+        client_cpu[name] += time.process_time() - cpu_before
+        server_after = backend_cpu_seconds(backends[name])
+        total = server_cpu[name]
+        server_cpu[name] = (
+            None
+            if total is None or server_before is None or server_after is None
+            else total + server_after - server_before
+        )
+        return elapsed
+
     written = {name: [0, 0] for name in contenders}
     try:
         with inproc.no_queueing():
             for number in range(PASSES):
                 copies = {name: inproc.unique(mails, f"{name}-{number}") for name in contenders}
                 for start in range(0, len(mails), CHUNK):
-                    seconds["floor"][number] += floor.run(mails[start : start + CHUNK])
+                    chunk = mails[start : start + CHUNK]
+                    seconds["floor"][number] += timed("floor", partial(floor.run, chunk))
                     for name, run in contenders.items():
                         before = _counts()
-                        started = time.perf_counter()
-                        for raw in copies[name][start : start + CHUNK]:
-                            run(raw)
-                        seconds[name][number] += time.perf_counter() - started
+                        chunk_copies = copies[name][start : start + CHUNK]
+                        seconds[name][number] += timed(name, partial(_each, run, chunk_copies))
                         after = _counts()
                         written[name][0] += after[0] - before[0]
                         written[name][1] += after[1] - before[1]
@@ -304,13 +347,23 @@ def main() -> None:
         for name, passes in seconds.items()
         if name != "floor"
     }
+    mails_run = len(mails) * PASSES
+    client_ms = {name: round(cpu * 1000 / mails_run, 3) for name, cpu in client_cpu.items()}
+    server_ms = {
+        name: None if cpu is None else round(cpu * 1000 / mails_run, 3)
+        for name, cpu in server_cpu.items()
+    }
     bench.say(f"  ms per mail (median of {PASSES} passes): {per_mail_ms}")
+    bench.say(f"  CPU ms per mail, this process: {client_ms}")
+    bench.say(f"  CPU ms per mail, the PostgreSQL backend (None: not on this machine): {server_ms}")
     print(
         json.dumps(
             {
                 "bound_ms_per_mail": per_mail_ms,
                 "bound_vs_floor": vs_floor,
                 "bound_threads_per_pass": threads["ours"] // PASSES,
+                "bound_client_cpu_ms_per_mail": client_ms,
+                "bound_server_cpu_ms_per_mail": server_ms,
             }
         ),
         flush=True,

@@ -438,10 +438,12 @@ def measure_set(name: str, mails: list[bytes], recipient: str, database_url: str
 
 _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET LOCAL")
 
-# psycopg generators that wait for the server's answer: always, or only outside a pipeline
-# (inside one, executing a statement only queues it).
-_ANSWERED = frozenset({"_sync_gen", "_exit_gen", "_commit_gen", "_rollback_gen", "_fetch_gen"})
+# psycopg generators that wait for the server's answer: always, only outside a pipeline
+# (inside one, executing a statement only queues it), or only inside a transaction (a COMMIT
+# already sent with a pipeline's statements leaves Django's own commit nothing to send).
+_ANSWERED = frozenset({"_sync_gen", "_exit_gen", "_fetch_gen"})
 _ANSWERED_OUTSIDE_PIPELINE = frozenset({"_execute_gen", "_executemany_gen_no_pipeline"})
+_ANSWERED_IN_TRANSACTION = frozenset({"_commit_gen", "_rollback_gen"})
 
 
 @contextmanager
@@ -453,10 +455,15 @@ def counting_round_trips() -> Iterator[list[int]]:
 
     count = [0]
     original = psycopg.Connection.wait
+    idle = psycopg.pq.TransactionStatus.IDLE
 
     def wait(self: Any, generator: Any, *args: Any, **kwargs: Any) -> Any:
         name = getattr(generator, "__name__", "")
-        if name in _ANSWERED or (name in _ANSWERED_OUTSIDE_PIPELINE and self._pipeline is None):
+        if (
+            name in _ANSWERED
+            or (name in _ANSWERED_OUTSIDE_PIPELINE and self._pipeline is None)
+            or (name in _ANSWERED_IN_TRANSACTION and self.pgconn.transaction_status != idle)
+        ):
             count[0] += 1
         return original(self, generator, *args, **kwargs)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any, TypeVar
 
-from django.db import connections, models, router
+from django.db import DatabaseError, connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
@@ -177,15 +177,57 @@ def update_row_or_raise(
     error: Exception,
 ) -> None:
     """`update_row` that raises `error` when no row matched: at once, or, inside `pipelined`,
-    when the pipeline settles (the statement is sent without waiting for its answer)."""
+    when the pipeline settles (the statement is sent without waiting for its answer).
+
+    On PostgreSQL the statement checks itself (`helpdesk_require_row`, migration helpdesk 0005):
+    a miss aborts the transaction in the database, so nothing has to be read before a COMMIT
+    sent with it (`pipelined(commit=True)`) and a miss still rolls everything back."""
     connection = connections[router.db_for_write(model)]
     sql, params = _update_parts(model, connection, pk=pk, where=where, values=values)
+    if connection.vendor == "postgresql":
+        state = _current_pipeline.get()
+        if state is not None and state.connection.alias == connection.alias:
+            token = state.expect_row(error)
+            state.pending.append((_send_unanswered(state, *_checked(sql, params, token)), None))
+            return
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(*_checked(sql, params, ROW_REQUIRED))
+        except DatabaseError as failed:
+            if _row_check_failed(failed) is None:
+                raise
+            raise error from failed
+        return
 
     def check(cursor: CursorWrapper) -> None:
         if cursor.rowcount != 1:
             raise error
 
     execute_deferred(connection, sql, params, then=check)
+
+
+# The SQLSTATE `helpdesk_require_row` raises when its statement changed no row; its message is
+# the token naming the caller's error.
+ROW_REQUIRED_SQLSTATE = "HD409"
+ROW_REQUIRED = "row required"
+
+
+def _checked(sql: str, params: list[Any], token: str) -> tuple[str, list[Any]]:
+    return (
+        # `sql` is an UPDATE built from the models' identifiers; every value is a parameter.
+        f"WITH changed AS ({sql} RETURNING 1) "  # noqa: S608
+        "SELECT helpdesk_require_row((SELECT count(*) FROM changed), %s)",
+        [*params, token],
+    )
+
+
+def _row_check_failed(error: BaseException) -> str | None:
+    """The token of the `helpdesk_require_row` check that raised `error` (wrapped by Django),
+    or None when it is another error."""
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) != ROW_REQUIRED_SQLSTATE:
+        return None
+    return str(getattr(getattr(cause, "diag", None), "message_primary", "") or "")
 
 
 def _update_parts(
@@ -305,6 +347,18 @@ class _Pipeline:
     pending: list[tuple[CursorWrapper, Callable[[CursorWrapper], None] | None]] = dataclass_field(
         default_factory=list
     )
+    # `update_row_or_raise` checks made by the database, by token: the error each raises.
+    row_checks: dict[str, Exception] = dataclass_field(default_factory=dict)
+
+    def expect_row(self, error: Exception) -> str:
+        token = f"{ROW_REQUIRED} #{len(self.row_checks) + 1}"
+        self.row_checks[token] = error
+        return token
+
+    def error_for(self, failed: BaseException) -> Exception | None:
+        """The caller's error for a failed row check, None for any other error."""
+        token = _row_check_failed(failed)
+        return None if token is None else self.row_checks.get(token)
 
     def after_execute(
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
@@ -343,7 +397,7 @@ _current_pipeline: ContextVar[_Pipeline | None] = ContextVar("_current_pipeline"
 
 
 @contextmanager
-def pipelined(model: type[models.Model]) -> Iterator[None]:
+def pipelined(model: type[models.Model], *, commit: bool = False) -> Iterator[None]:
     """Send the block's deferred statements (`execute_deferred`, `insert_row(deferred=True)`,
     `update_row_or_raise`, `relax_commit_durability`) without waiting for each answer: they
     travel with the next statement whose answer is read, or together when the block ends, which
@@ -352,6 +406,12 @@ def pipelined(model: type[models.Model]) -> Iterator[None]:
 
     Use it inside a transaction, for writes whose answers nothing reads before the block ends:
     on loopback each round trip cost about as much as the statement's own work (`make bench`).
+
+    `commit`: the block is all that runs in its `transaction.atomic()`; when that is the
+    outermost one and the block ends without error, the COMMIT travels with the block's last
+    statements, one round trip fewer. The
+    deferred statements' callbacks then run after the commit: a condition that must hold for
+    the transaction to commit has to be checked by a statement (`update_row_or_raise` is).
     """
     connection = connections[router.db_for_write(model)]
     if (
@@ -372,12 +432,30 @@ def pipelined(model: type[models.Model]) -> Iterator[None]:
             try:
                 with connection.execute_wrapper(state.after_execute):
                     yield
+                if commit:
+                    _send_commit(connection)
             finally:
                 _current_pipeline.reset(token)
+    except DatabaseError as failed:
+        state.discard()
+        error = state.error_for(failed)
+        if error is None:
+            raise
+        raise error from failed
     except BaseException:
         state.discard()
         raise
     state.settled()
+
+
+def _send_commit(connection: BaseDatabaseWrapper) -> None:
+    """Queue the COMMIT of the transaction around the block in the pipeline, when the block's
+    `transaction.atomic()` is the outermost one: Django's own commit at its end then finds the
+    transaction over and sends nothing. Inside another transaction (a savepoint: tests, a caller's
+    atomic block) nothing is queued and the outer transaction commits as usual."""
+    if len(connection.atomic_blocks) != 1 or connection.savepoint_ids:
+        return
+    connection.connection.execute("COMMIT", prepare=False)
 
 
 @functools.cache

@@ -100,8 +100,9 @@ def process_claimed(claimed: ClaimedInboundEmail, now: datetime) -> None:
         return
     try:
         # Pipelined: statements whose answers nothing reads before the end (the events, the
-        # ticket, the message, the ledger row's outcome) travel together, checked before COMMIT.
-        with transaction.atomic(), pipelined(InboundEmail):
+        # ticket, the message, the ledger row's outcome with its claim check) travel together
+        # with the COMMIT.
+        with transaction.atomic(), pipelined(InboundEmail, commit=True):
             # All of it can be rebuilt from the ledger row, which intake committed durably.
             relax_commit_durability(InboundEmail)
             _process(row, now)

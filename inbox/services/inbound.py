@@ -84,8 +84,9 @@ def _fill_row(
     row.processed_at = now
     if channel is not None:
         row.channel, row.workspace_id = channel, channel.workspace_id
-    # Written only if still ours: the claim that started this run is the one on the row. Checked
-    # when the pipeline settles, before its commit (inbox.inbound.pipeline).
+    # Written only if still ours: the claim that started this run is the one on the row. The
+    # statement checks it itself, so a lost claim rolls back the run even when its COMMIT was sent
+    # along (inbox.inbound.pipeline).
     update_row_or_raise(
         InboundEmail,
         pk=row.pk,
@@ -342,9 +343,10 @@ def conversation_open(
     owned by the assignee) and the first message, `message(thread)`.
 
     Sent without waiting for its answer inside `pipelined`: the thread's key and assignee and the
-    message's key are set when the pipeline settles, before COMMIT, and `opened(thread)` runs
-    then. Against writing the rows one by one: three statements and a round trip fewer per new
-    conversation (`make bench`, README "Capacity").
+    message's key are set when the pipeline settles (with the pipeline's COMMIT, or before it
+    inside a caller's transaction), and `opened(thread)` runs then. Against writing the rows one
+    by one: three statements and a round trip fewer per new conversation (`make bench`, README
+    "Capacity").
     """
     connection = connections[router.db_for_write(Thread)]
     thread = _new_thread(channel, contact, subject, snippet, None if rotate else owner_id, now)

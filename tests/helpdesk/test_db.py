@@ -196,3 +196,88 @@ def test_binary_results_read_bytes_json_and_times_as_the_orm_does():
     assert loaded.esp_verdicts == {"spam": {"score": 1.5, "tests": ["ünï", None]}}
     assert loaded.skip_checks == ["auth"]
     assert loaded.received_at == expected.received_at and loaded.received_at.tzinfo is not None
+
+
+# --- pipelined(commit=True): the COMMIT travels with the block's last statements --------------
+
+
+def _seen_elsewhere(idempotency_key: str) -> bool:
+    """Whether another connection sees the ledger row: committed, not only written."""
+    import psycopg
+
+    settings = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"] or None,
+        port=settings["PORT"] or None, autocommit=True,
+    ) as other:  # fmt: skip
+        found = other.execute(
+            f"SELECT 1 FROM {InboundEmail._meta.db_table} WHERE idempotency_key = %s",  # noqa: S608
+            [idempotency_key],
+        ).fetchone()
+    return found is not None
+
+
+def _ledger_row(key: str, **fields: object) -> InboundEmail:
+    return InboundEmail(esp="test", raw=b"x", size=1, sha256="s", idempotency_key=key, **fields)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_commit_the_transaction_is_over_when_the_block_ends():
+    if not _pipelined_is_real():
+        pytest.skip("pipeline mode is PostgreSQL's")
+    row = _ledger_row("committed")
+    with transaction.atomic():
+        with pipelined(InboundEmail, commit=True):
+            insert_row(row, deferred=True)
+        # Committed with the INSERT, before Django's own commit (which then sends nothing).
+        assert _seen_elsewhere("committed")
+        assert row.pk is not None  # the callbacks ran once the answers were in
+    assert InboundEmail.objects.filter(pk=row.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_commit_a_row_check_that_fails_rolls_everything_back():
+    if not _pipelined_is_real():
+        pytest.skip("pipeline mode is PostgreSQL's")
+    held = InboundEmail.objects.create(
+        esp="test", raw=b"x", size=1, sha256="s", idempotency_key="held", attempts=2,
+        status=InboundEmail.Status.PROCESSING,
+    )  # fmt: skip
+    with pytest.raises(_Lost), transaction.atomic(), pipelined(InboundEmail, commit=True):
+        insert_row(_ledger_row("written before the check"), deferred=True)
+        update_row_or_raise(
+            InboundEmail, pk=held.pk,
+            where={"status": InboundEmail.Status.PROCESSING, "attempts": 1},  # not ours any more
+            values={"status": InboundEmail.Status.ACCEPTED}, error=_Lost(),
+        )  # fmt: skip
+        insert_row(_ledger_row("written after the check"), deferred=True)
+    assert not _seen_elsewhere("written before the check")
+    assert not _seen_elsewhere("written after the check")
+    held.refresh_from_db()
+    assert held.status == InboundEmail.Status.PROCESSING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_commit_an_error_of_a_deferred_statement_rolls_everything_back():
+    if not _pipelined_is_real():
+        pytest.skip("pipeline mode is PostgreSQL's")
+    with pytest.raises(IntegrityError), transaction.atomic(), pipelined(InboundEmail, commit=True):
+        insert_row(_ledger_row("twice"), deferred=True)
+        insert_row(_ledger_row("twice"), deferred=True)  # the idempotency key is unique
+    assert not _seen_elsewhere("twice")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_commit_inside_a_callers_transaction_nothing_is_committed_early():
+    if not _pipelined_is_real():
+        pytest.skip("pipeline mode is PostgreSQL's")
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        with transaction.atomic(), pipelined(InboundEmail, commit=True):
+            insert_row(_ledger_row("inner"), deferred=True)
+        assert not _seen_elsewhere("inner")  # the caller's transaction decides
+        raise Undo
+    assert not InboundEmail.objects.filter(idempotency_key="inner").exists()

@@ -73,6 +73,39 @@ def test_a_run_whose_claim_was_taken_over_rolls_back_and_stores_nothing(channel,
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_taken_over_run_in_its_own_transaction_commits_nothing(channel, monkeypatch):
+    # As a worker runs it: the pipeline's transaction is its own, so its COMMIT travels with its
+    # writes (PostgreSQL), and the claim check inside the ledger's outcome still undoes them.
+    from inbox.models import Thread
+
+    row = store_inbound(_mail(1), channel.forwarding_address.address)
+    real = pipeline._process
+
+    def claimed_again_meanwhile(claimed_row, now):
+        # By another worker: its claim commits on its own connection.
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE inbox_inboundemail SET attempts = attempts + 1 WHERE id = %s",
+                    [claimed_row.pk],
+                )
+        finally:
+            other.close()
+        real(claimed_row, now)
+
+    monkeypatch.setattr(pipeline, "_process", claimed_again_meanwhile)
+    process_inbound_email(row.pk)
+    row.refresh_from_db()
+    assert not Message.objects.filter(inbound=row).exists()
+    assert not Thread.objects.filter(channel=channel).exists()
+    assert (row.status, row.attempts) == (InboundEmail.Status.PROCESSING, 2)
+    monkeypatch.setattr(pipeline, "_process", real)
+    process_inbound_email(row.pk)  # the run that holds the claim now stores it once
+    assert Message.objects.filter(inbound=row).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_batch_skips_a_row_another_worker_holds(channel):
     if connection.vendor != "postgresql":
         pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises writers")

@@ -147,9 +147,11 @@ def test_a_new_conversation_is_one_statement_and_its_assignee_is_notified(
         CaptureQueriesContext(connection) as captured,
     ):
         pipeline.process_inbound_email(row.pk)
+    # The ledger row's outcome (a WITH statement too, checking the claim) is not the message's.
     writes = [
         query["sql"] for query in captured.captured_queries
         if query["sql"].lstrip().upper().startswith(("INSERT", "WITH"))
+        and "inbox_inboundemail" not in query["sql"]
     ]  # fmt: skip
     assert len(writes) == 1, writes
     assert all(
