@@ -399,7 +399,7 @@ def _open_at_once(
     now: datetime,
 ) -> None:
     """The new conversation's thread, assignment event, ticket and message in one statement;
-    the assignee is known, and notified after commit, once the pipeline settles."""
+    the assignee is known once the pipeline settles, and notified after commit."""
 
     def message(thread: Thread) -> Message:
         return services.message_for(
