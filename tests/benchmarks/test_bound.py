@@ -61,3 +61,21 @@ def test_a_bare_contender_stores_a_conversation_and_threads_its_reply(contender)
     assert first.contact is not None and first.contact.email == "ana@example.com"
     assert Ticket.objects.count() == ThreadEvent.objects.count() == Thread.objects.count() == 2
     assert set(InboundEmail.objects.values_list("status", "attempts")) == {("accepted", 1)}
+
+
+@pytest.mark.django_db
+def test_the_cpu_of_a_local_backend_is_read_and_grows_with_its_work():
+    if connection.vendor != "postgresql":
+        pytest.skip("the bound is measured on PostgreSQL")
+    import bound
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    before = bound.backend_cpu_seconds(pid)
+    if before is None:
+        pytest.skip("PostgreSQL runs on another machine: its CPU is not read here")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM generate_series(1, 3000000)")
+    after = bound.backend_cpu_seconds(pid)
+    assert after is not None and after - before > 0.05  # 3 million rows cost it CPU time
+    assert bound.backend_cpu_seconds(2**31 - 1) is None  # no such process
