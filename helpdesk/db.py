@@ -429,9 +429,9 @@ def pipelined(model: type[models.Model], *, commit: bool = False) -> Iterator[No
 
     `commit`: the block is all that runs in its `transaction.atomic()`; when that is the
     outermost one and the block ends without error, the COMMIT travels with the block's last
-    statements, one round trip fewer. The
-    deferred statements' callbacks then run after the commit: a condition that must hold for
-    the transaction to commit has to be checked by a statement (`update_row_or_raise` is).
+    statements, one round trip fewer. The deferred statements' callbacks then run after the
+    commit: a condition that must hold for the transaction to commit has to be checked by a
+    statement (`update_row_or_raise` is).
     """
     connection = connections[router.db_for_write(model)]
     if (
