@@ -456,15 +456,12 @@ def pipelined(model: type[models.Model], *, commit: bool = False) -> Iterator[No
                     _send_commit(connection)
             finally:
                 _current_pipeline.reset(token)
-    except DatabaseError as failed:
+    except BaseException as failed:
         state.discard()
-        error = state.error_for(failed)
+        error = state.error_for(failed)  # a failed row check raises its caller's error
         if error is None:
             raise
         raise error from failed
-    except BaseException:
-        state.discard()
-        raise
     state.settled()
 
 

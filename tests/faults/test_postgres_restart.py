@@ -102,3 +102,47 @@ def test_a_connection_cut_inside_the_pipelined_transaction_stores_the_mail_once_
     assert row.status == InboundEmail.Status.ACCEPTED and row.attempts == 2
     assert Message.objects.filter(message_id="<cut-1@cut.example>").count() == 1
     assert Thread.objects.filter(channel=channel).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_cut_after_the_commit_reached_postgresql_stores_the_mail_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The COMMIT travels with the pipeline's writes: PostgreSQL may commit them and then lose
+    our session before we read its answer. The run fails on the dead connection; its retry finds
+    the row already final (the outcome was committed with the message) and writes nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg's pipeline mode is PostgreSQL's")
+    from helpdesk import db
+
+    channel = EmailChannelFactory(default_from_username="support")
+    address = ForwardingAddressFactory(channel=channel).address
+    raw = (
+        f"From: Ann <ann@cut.example>\r\nTo: {address}\r\nSubject: Cut after commit\r\n"
+        "Message-ID: <cut-2@cut.example>\r\n\r\nHello\r\n"
+    ).encode()
+    row = store_inbound(raw, address)
+    real = db._send_commit
+    cuts: list[int] = []
+
+    def commit_then_cut(wrapper: object) -> None:
+        real(wrapper)  # type: ignore[arg-type]
+        if cuts:
+            return
+        state = db._current_pipeline.get()
+        assert state is not None
+        state.sync()  # the writes and the COMMIT reach PostgreSQL and are committed
+        pid = connection.connection.info.backend_pid
+        cuts.append(pid)
+        with psycopg.connect(database_url_for_subprocess(), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    monkeypatch.setattr(db, "_send_commit", commit_then_cut)
+    monkeypatch.setattr(tasks, "retry_countdown", lambda retries: 0)
+    tasks.process_inbound.apply(args=[row.pk])
+
+    assert len(cuts) == 1
+    row.refresh_from_db()
+    assert row.status == InboundEmail.Status.ACCEPTED and row.attempts == 1  # not claimed again
+    assert Message.objects.filter(message_id="<cut-2@cut.example>").count() == 1
+    assert Thread.objects.filter(channel=channel).count() == 1
