@@ -438,10 +438,9 @@ def measure_set(name: str, mails: list[bytes], recipient: str, database_url: str
 
 _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET LOCAL")
 
-# psycopg generators that wait for the server's answer: always, only outside a pipeline
-# (inside one, executing a statement only queues it), or only inside a transaction (a COMMIT
-# already sent with a pipeline's statements leaves Django's own commit nothing to send).
-_ANSWERED = frozenset({"_sync_gen", "_exit_gen", "_fetch_gen"})
+# psycopg generators that wait for the server's answer outside a pipeline (inside one, executing
+# a statement only queues it), or only inside a transaction (a COMMIT already sent with a
+# pipeline's statements leaves Django's own commit nothing to send).
 _ANSWERED_OUTSIDE_PIPELINE = frozenset({"_execute_gen", "_executemany_gen_no_pipeline"})
 _ANSWERED_IN_TRANSACTION = frozenset({"_commit_gen", "_rollback_gen"})
 
@@ -449,29 +448,37 @@ _ANSWERED_IN_TRANSACTION = frozenset({"_commit_gen", "_rollback_gen"})
 @contextmanager
 def counting_round_trips() -> Iterator[list[int]]:
     """Counts the times this process waited for PostgreSQL's answer: a statement outside a
-    pipeline, a pipeline's sync, flush or end, a COMMIT. Statements a pipeline sends together
-    are one round trip."""
+    pipeline, a COMMIT, and inside a pipeline each time answers it had sent for are read (a
+    sync, a fetch, its end; psycopg's own BEGIN inside one is such a wait too). Statements a
+    pipeline sends together are one round trip."""
     import psycopg
+    from psycopg import _pipeline_base
 
     count = [0]
-    original = psycopg.Connection.wait
+    original_wait = psycopg.Connection.wait
+    original_fetch = _pipeline_base.BasePipeline._fetch_gen
     idle = psycopg.pq.TransactionStatus.IDLE
 
     def wait(self: Any, generator: Any, *args: Any, **kwargs: Any) -> Any:
         name = getattr(generator, "__name__", "")
-        if (
-            name in _ANSWERED
-            or (name in _ANSWERED_OUTSIDE_PIPELINE and self._pipeline is None)
-            or (name in _ANSWERED_IN_TRANSACTION and self.pgconn.transaction_status != idle)
+        if (name in _ANSWERED_OUTSIDE_PIPELINE and self._pipeline is None) or (
+            name in _ANSWERED_IN_TRANSACTION and self.pgconn.transaction_status != idle
         ):
             count[0] += 1
-        return original(self, generator, *args, **kwargs)
+        return original_wait(self, generator, *args, **kwargs)
+
+    def fetch(self: Any, *, flush: bool) -> Any:
+        if self.result_queue:
+            count[0] += 1
+        return (yield from original_fetch(self, flush=flush))
 
     psycopg.Connection.wait = wait  # type: ignore[method-assign,assignment]
+    _pipeline_base.BasePipeline._fetch_gen = fetch  # type: ignore[method-assign]
     try:
         yield count
     finally:
-        psycopg.Connection.wait = original  # type: ignore[method-assign]
+        psycopg.Connection.wait = original_wait  # type: ignore[method-assign]
+        _pipeline_base.BasePipeline._fetch_gen = original_fetch  # type: ignore[method-assign]
 
 
 def statements_per_message(recipient: str) -> dict[str, int]:

@@ -442,12 +442,20 @@ def pipelined(model: type[models.Model], *, commit: bool = False) -> Iterator[No
         yield
         return
     connection.ensure_connection()
+    begins_here = commit and _opens_the_transaction(connection)
+    if begins_here:
+        # psycopg would open the transaction itself before the first statement, and wait for
+        # the answer to its BEGIN inside a pipeline: one round trip of its own on every mail.
+        # The BEGIN is sent with the block's first statements instead, and psycopg told not to.
+        connection.connection.autocommit = True
     # Leaving psycopg's pipeline sends the last statements and waits for every answer (errors
     # of deferred statements are raised there); the callbacks run after it.
     state = _Pipeline(connection, None)
     try:
         with connection.wrap_database_errors, connection.connection.pipeline() as pipeline:
             state.pipeline = pipeline
+            if begins_here:
+                connection.connection.execute("BEGIN", prepare=False)
             token = _current_pipeline.set(state)
             try:
                 with connection.execute_wrapper(state.after_execute):
@@ -463,6 +471,26 @@ def pipelined(model: type[models.Model], *, commit: bool = False) -> Iterator[No
             raise
         raise error from failed
     state.settled()
+
+
+def _opens_the_transaction(connection: BaseDatabaseWrapper) -> bool:
+    """Whether the block's `transaction.atomic()` is the outermost one and nothing of its
+    transaction has been sent yet, with nothing but a plain BEGIN to send (no isolation level
+    or read-only mode set on the connection). Django's commit or rollback at the end of that
+    atomic block ends the transaction as usual: psycopg commits and rolls back whatever its
+    autocommit says, and Django sets autocommit back on when the block ends."""
+    from psycopg import pq
+
+    psycopg_connection = connection.connection
+    return (
+        len(connection.atomic_blocks) == 1
+        and not connection.savepoint_ids
+        and not psycopg_connection.autocommit
+        and psycopg_connection.info.transaction_status == pq.TransactionStatus.IDLE
+        and psycopg_connection.isolation_level is None
+        and psycopg_connection.read_only is None
+        and psycopg_connection.deferrable is None
+    )
 
 
 def _send_commit(connection: BaseDatabaseWrapper) -> None:

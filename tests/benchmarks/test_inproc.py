@@ -64,3 +64,36 @@ def test_copies_of_mail_without_ids_still_differ():
     raw = b"From: a@b.example\r\nSubject: no id\r\n\r\nbody\r\n"
     first, second = inproc.unique([raw, raw], "x")
     assert first != second and re.search(rb"^X-Bench-Run: x-0", first, flags=re.M)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_round_trips_count_every_wait_for_an_answer():
+    from django.db import connection, transaction
+
+    from helpdesk.db import execute_deferred, pipelined, read_ahead
+    from inbox.models import InboundEmail
+
+    if connection.vendor != "postgresql":
+        pytest.skip("pipeline mode is PostgreSQL's")
+    connection.ensure_connection()
+    with inproc.counting_round_trips() as outside, connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    assert outside == [1]
+    # psycopg opens the transaction itself, and waits for its BEGIN inside the pipeline.
+    with (
+        inproc.counting_round_trips() as own_begin,
+        transaction.atomic(),
+        pipelined(InboundEmail),
+    ):
+        read = read_ahead(connection, "SELECT 1", [])
+        execute_deferred(connection, "SELECT 2", [])
+        assert read() == [(1,)]
+    assert own_begin == [4]  # the BEGIN, the read, the pipeline's end, the COMMIT
+    with (
+        inproc.counting_round_trips() as committed,
+        transaction.atomic(),
+        pipelined(InboundEmail, commit=True),
+    ):
+        read = read_ahead(connection, "SELECT 1", [])
+        assert read() == [(1,)]
+    assert committed == [2]  # the read (with the BEGIN), the end (with the COMMIT)

@@ -11,6 +11,7 @@ from helpdesk.db import (
     insert_row,
     instance_from_row,
     pipelined,
+    read_ahead,
     relax_commit_durability,
     select_list,
     update_row,
@@ -233,6 +234,44 @@ def test_with_commit_the_transaction_is_over_when_the_block_ends():
         assert _seen_elsewhere("committed")
         assert row.pk is not None  # the callbacks ran once the answers were in
     assert InboundEmail.objects.filter(pk=row.pk).exists()
+
+
+@pytest.fixture
+def answers_awaited(monkeypatch) -> list[int]:
+    """How many times psycopg waited for answers to statements a pipeline had sent."""
+    from psycopg import _pipeline_base
+
+    count = [0]
+    original = _pipeline_base.BasePipeline._fetch_gen
+
+    def fetch(self, *, flush):
+        if self.result_queue:
+            count[0] += 1
+        return (yield from original(self, flush=flush))
+
+    monkeypatch.setattr(_pipeline_base.BasePipeline, "_fetch_gen", fetch)
+    return count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_commit_the_begin_travels_with_the_first_statements(answers_awaited):
+    if not _pipelined_is_real():
+        pytest.skip("pipeline mode is PostgreSQL's")
+    row = _ledger_row("begun late")
+    with transaction.atomic():
+        with pipelined(InboundEmail, commit=True):
+            read = read_ahead(connection, "SELECT 1", [])
+            assert read() == [(1,)]  # answered with the BEGIN: one wait
+            insert_row(row, deferred=True)
+        assert answers_awaited[0] == 2  # and the end, with the COMMIT
+        assert _seen_elsewhere("begun late")
+    # Django's transaction handling is as it was: autocommit is back on, the next atomic
+    # block opens its own transaction.
+    assert connection.get_autocommit() and connection.connection.autocommit
+    with transaction.atomic():
+        InboundEmail.objects.filter(pk=row.pk).update(reason_detail="after")
+        assert connection.connection.info.transaction_status.name == "INTRANS"
+    assert InboundEmail.objects.get(pk=row.pk).reason_detail == "after"
 
 
 @pytest.mark.django_db(transaction=True)
