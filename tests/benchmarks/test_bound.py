@@ -36,7 +36,7 @@ def _mail(recipient: str, number: int, *, reply_to: str = "") -> bytes:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("contender", ["statements", "function"])
+@pytest.mark.parametrize("contender", ["statements", "function", "lean"])
 def test_a_bare_contender_stores_a_conversation_and_threads_its_reply(contender):
     if connection.vendor != "postgresql":
         pytest.skip("the bound is measured on PostgreSQL")
