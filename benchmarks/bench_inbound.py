@@ -411,7 +411,9 @@ def in_process() -> tuple[list[inproc.SetResult], dict[str, int]]:
         )
         say(
             f"    ours {result.ours_per_s:.0f} msgs/s, floor {result.floor_per_s:.0f} msgs/s: "
-            f"{result.vs_floor:.2f} of the floor; ms per message: {stages}"
+            f"{result.vs_floor:.2f} of the floor (median of passes "
+            f"{' / '.join(f'{ratio:.3f}' for ratio in result.pass_ratios)}); "
+            f"ms per message: {stages}"
         )
         results.append(result)
     statements = inproc.statements_per_message(RECIPIENT)
@@ -510,6 +512,7 @@ def main() -> None:
                 "large_post_mb": LARGE_POST_MB,
                 "large_post_max_s": round(max(large_seconds), 2),
                 **{f"inproc_{r.name}_vs_floor": round(r.vs_floor, 3) for r in sets},
+                "inproc_pass_ratios": {r.name: [round(x, 3) for x in r.pass_ratios] for r in sets},
                 **{f"inproc_{r.name}_msgs_per_s": round(r.ours_per_s, 1) for r in sets},
                 **{f"inproc_{r.name}_floor_msgs_per_s": round(r.floor_per_s, 1) for r in sets},
                 "inproc_stage_ms": {

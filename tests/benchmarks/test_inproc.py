@@ -97,3 +97,9 @@ def test_round_trips_count_every_wait_for_an_answer():
         read = read_ahead(connection, "SELECT 1", [])
         assert read() == [(1,)]
     assert committed == [2]  # the read (with the BEGIN), the end (with the COMMIT)
+
+
+def test_a_set_reports_the_median_of_its_passes():
+    result = inproc.SetResult("small", 10, 300.0, 900.0, {}, {}, (0.29, 0.35, 0.31))
+    assert result.vs_floor == 0.31
+    assert inproc.SetResult("small", 10, 300.0, 900.0, {}, {}).vs_floor == 300.0 / 900.0
