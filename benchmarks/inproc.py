@@ -253,7 +253,7 @@ STAGES = (
     ("inbox.inbound.pipeline", "services", "store"),
     ("inbox.inbound.pipeline", "channel_services", "store"),
     ("inbox.services.inbound", "sanitize", "sanitize"),
-    ("inbox.services.inbound", "_store_attachments", "attachments"),
+    ("inbox.services.inbound", "_saved_attachments", "attachments"),
 )
 
 

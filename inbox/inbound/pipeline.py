@@ -348,7 +348,7 @@ def _apply(
     )
     if (
         services.opens_conversations_at_once()
-        and not parsed.attachments  # their rows need the message's key at once
+        and services.writes_attachments_at_once(len(parsed.attachments))
         and flags.bounce_of is None
         and not (owner and owner.away_email)
     ):
@@ -398,8 +398,8 @@ def _open_at_once(
     make_ticket: bool,
     now: datetime,
 ) -> None:
-    """The new conversation's thread, assignment event, ticket and message in one statement;
-    the assignee is known once the pipeline settles, and notified after commit."""
+    """The new conversation's thread, assignment event, ticket, message and its attachments in
+    one statement; the assignee is known once the pipeline settles, and notified after commit."""
 
     def message(thread: Thread) -> Message:
         return services.message_for(
@@ -414,7 +414,7 @@ def _open_at_once(
     services.conversation_open(
         channel=channel, contact=contact, subject=content.subject, snippet=thread_snippet,
         rotate=rotate, owner_id=owner.user_id if owner else None, make_ticket=make_ticket,
-        message=message, now=now, opened=opened,
+        message=message, now=now, opened=opened, attachments=parsed.attachments,
     )  # fmt: skip
 
 

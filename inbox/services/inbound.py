@@ -6,7 +6,7 @@ Called by `inbox.inbound.pipeline` inside its transaction (the ledger row is cla
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,7 +35,7 @@ from helpdesk.models import Agent, Team
 from helpdesk.system_mail import queue_system_email
 from inbox.inbound.attribute import Attribution
 from inbox.inbound.content import Content
-from inbox.inbound.parse import ParsedEmail
+from inbox.inbound.parse import ParsedAttachment, ParsedEmail
 from inbox.inbound.sanitize import sanitize
 from inbox.inbound.validate import Rejection
 from inbox.models import Attachment, Contact, InboundEmail, Message, Thread, ThreadEvent, Ticket
@@ -153,14 +153,78 @@ def _contact_upsert_row(workspace_id: int, email: str, name: str) -> tuple[int, 
 
 def message_store(*, message: Message, parsed: ParsedEmail) -> Message:
     """Store the inbound message (`message_for`) and its attachments in Django storage."""
-    if parsed.attachments:
-        _index_with_attachment_names(parsed)
-    # The attachments' rows need its primary key now; without them nothing reads it before
-    # the pipeline settles.
-    insert_row(message, deferred=not parsed.attachments)
-    if parsed.attachments:
-        _store_attachments(message, parsed)
+    if not parsed.attachments:
+        # Nothing reads its key before the pipeline settles.
+        insert_row(message, deferred=True)
+        return message
+    _index_with_attachment_names(parsed.attachments)
+    attachments = _saved_attachments(message, parsed.attachments)
+    connection = connections[router.db_for_write(Message)]
+    if writes_attachments_at_once(len(attachments)):
+        # The attachments' rows go in with the message, by its statement: its key is not
+        # needed before the pipeline settles.
+        fields, sql = _message_with_attachments_sql(connection.alias, len(attachments))
+        params = insert_values(message, fields, connection)
+        for attachment in attachments:
+            params += insert_values(attachment, _attachment_fields(), connection)
+
+        def settled(cursor: Any) -> None:
+            found = cursor.fetchone()
+            assert found is not None
+            message.pk = found[0]
+
+        message._state.adding, message._state.db = False, connection.alias
+        execute_deferred(connection, sql, params, then=settled)
+    else:
+        insert_row(message)  # the attachments' rows need its key now
+        # cid: references stay in the stored HTML: the thread page embeds those images from
+        # these attachments (inbox.rendering), the only way a sandboxed message frame can show
+        # them.
+        Attachment.objects.bulk_create(attachments)
+    _attachments_indexed()
     return message
+
+
+# A message's attachments are written by the message's own statement (PostgreSQL), up to this
+# many, so that its parameters stay bounded; a message with more writes them after it.
+ATTACHMENTS_AT_ONCE = 20
+
+
+def writes_attachments_at_once(count: int) -> bool:
+    """Whether a message with `count` attachments is written with them in one statement."""
+    vendor = connections[router.db_for_write(Message)].vendor
+    return vendor == "postgresql" and count <= ATTACHMENTS_AT_ONCE
+
+
+def _attachment_fields() -> list[Any]:
+    return [field for field in insert_fields(Attachment) if field.name != "message"]
+
+
+def _attachments_cte(alias: str, count: int, message: str) -> str:
+    """`a AS (INSERT ... the attachments' rows, of the message whose key `message` selects)`."""
+    quote = connections[alias].ops.quote_name
+    fields = _attachment_fields()
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    row = f"(({message}), {', '.join(['%s'] * len(fields))})"
+    foreign_key = quote(str(Attachment._meta.get_field("message").column))
+    # Identifiers come from the models, every value is a parameter.
+    return (
+        f"a AS (INSERT INTO {quote(Attachment._meta.db_table)} ({foreign_key}, {columns}) "  # noqa: S608
+        f"VALUES {', '.join([row] * count)})"
+    )
+
+
+@functools.cache
+def _message_with_attachments_sql(alias: str, count: int) -> tuple[list[Any], str]:
+    quote = connections[alias].ops.quote_name
+    fields = insert_fields(Message)
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    return fields, (
+        # Identifiers come from the models, every value is a parameter.
+        f"WITH m AS (INSERT INTO {quote(Message._meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote('id')} AS id), "
+        f"{_attachments_cte(alias, count, 'SELECT id FROM m')} SELECT id FROM m"
+    )
 
 
 def message_for(
@@ -206,22 +270,34 @@ def message_for(
     )
 
 
-def _index_with_attachment_names(parsed: ParsedEmail) -> None:
+def _index_with_attachment_names(parts: Sequence[ParsedAttachment]) -> None:
     """PostgreSQL: the message about to be inserted is indexed for search with its attachments'
     names at once, and their INSERT leaves it alone (inbox/search_schema.py, migration 0046),
     instead of one UPDATE of the message per attachment. For this transaction only."""
     connection = connections[router.db_for_write(Message)]
     if connection.vendor != "postgresql":
         return
-    names = " ".join(part.filename for part in parsed.attachments if part.filename)
+    names = " ".join(part.filename for part in parts if part.filename)
     execute_deferred(
         connection, "SELECT set_config('inbox.new_message_files', %s, true)", [names or " "]
     )
 
 
-def _store_attachments(message: Message, parsed: ParsedEmail) -> None:
+def _attachments_indexed() -> None:
+    """PostgreSQL: attachments added later, in this transaction or another, touch their message
+    again (`_index_with_attachment_names` spared the message's own)."""
+    connection = connections[router.db_for_write(Message)]
+    if connection.vendor == "postgresql":
+        execute_deferred(
+            connection, "SELECT set_config('inbox.files_indexed_message', '', true)", []
+        )
+
+
+def _saved_attachments(message: Message, parts: Sequence[ParsedAttachment]) -> list[Attachment]:
+    """The message's attachments with their files saved in Django storage, rows not yet
+    written (a file's name does not depend on the message's key)."""
     attachments = []
-    for part in parsed.attachments:
+    for part in parts:
         attachment = Attachment(
             message=message,
             filename=part.filename,
@@ -232,15 +308,7 @@ def _store_attachments(message: Message, parsed: ParsedEmail) -> None:
         )
         attachment.file.save(part.filename, ContentFile(part.payload), save=False)
         attachments.append(attachment)
-    # cid: references stay in the stored HTML: the thread page embeds those images from these
-    # attachments (inbox.rendering), the only way a sandboxed message frame can show them.
-    Attachment.objects.bulk_create(attachments)
-    connection = connections[router.db_for_write(Message)]
-    if connection.vendor == "postgresql":
-        # Attachments added later, in this transaction or another, touch their message again.
-        execute_deferred(
-            connection, "SELECT set_config('inbox.files_indexed_message', '', true)", []
-        )
+    return attachments
 
 
 def thread_create(
@@ -336,11 +404,13 @@ def conversation_open(
     message: Callable[[Thread], Message],
     now: datetime,
     opened: Callable[[Thread], None],
+    attachments: Sequence[ParsedAttachment] = (),
 ) -> Thread:
     """A new conversation in one statement (`opens_conversations_at_once`): the thread with its
     assignee (the channel's next agent in turn when `rotate`, chosen inside the statement, else
     `owner_id`), the rule's assignment event when there is an assignee, the ticket (`make_ticket`,
-    owned by the assignee) and the first message, `message(thread)`.
+    owned by the assignee) and the first message, `message(thread)`, with its `attachments`
+    (their files saved first; at most ATTACHMENTS_AT_ONCE).
 
     Sent without waiting for its answer inside `pipelined`: the thread's key and assignee and the
     message's key are set when the pipeline settles (with the pipeline's COMMIT, or before it
@@ -352,7 +422,10 @@ def conversation_open(
     thread = _new_thread(channel, contact, subject, snippet, None if rotate else owner_id, now)
     first = message(thread)
     ticket = ticket_for(thread=thread, channel=channel, subject=subject) if make_ticket else None
-    shape = _conversation_shape(connection.alias, rotate, make_ticket)
+    if attachments:
+        _index_with_attachment_names(attachments)
+    saved = _saved_attachments(first, attachments)
+    shape = _conversation_shape(connection.alias, rotate, make_ticket, len(saved))
     event_values = [
         field.get_db_prep_save(value, connection)
         for field, value in zip(
@@ -367,6 +440,8 @@ def conversation_open(
         *(insert_values(ticket, shape.ticket_fields, connection) if ticket else []),
         *insert_values(first, shape.message_fields, connection),
     ]
+    for attachment in saved:
+        params += insert_values(attachment, _attachment_fields(), connection)
 
     def settled(cursor: Any) -> None:
         found = cursor.fetchone()
@@ -379,6 +454,8 @@ def conversation_open(
         opened(thread)
 
     execute_deferred(connection, shape.sql, params, then=settled)
+    if attachments:
+        _attachments_indexed()
     return thread
 
 
@@ -392,7 +469,9 @@ class _ConversationShape:
 
 
 @functools.cache
-def _conversation_shape(alias: str, rotate: bool, make_ticket: bool) -> _ConversationShape:
+def _conversation_shape(
+    alias: str, rotate: bool, make_ticket: bool, attachments: int = 0
+) -> _ConversationShape:
     """`conversation_open`'s statement for one shape, built once from the models: a column added
     to a model is written here as in `insert_row` (a new ThreadEvent column fails loudly)."""
     connection = connections[alias]
@@ -450,6 +529,8 @@ def _conversation_shape(alias: str, rotate: bool, make_ticket: bool) -> _Convers
         f"RETURNING {quote('id')} AS id)"
     )
     ctes = [thread_cte, event_cte, *([ticket_cte] if make_ticket else []), message_cte]
+    if attachments:
+        ctes.append(_attachments_cte(alias, attachments, "SELECT id FROM m"))
     sql = head + ", ".join(ctes) + " SELECT t.id, t.assignee, m.id FROM t, m"  # noqa: S608
     return _ConversationShape(sql, thread_fields, event_fields, ticket_fields, message_fields)
 

@@ -1,9 +1,10 @@
 """A new conversation written in one statement (PostgreSQL, `services.conversation_open`) stores
 exactly what the row-by-row path stores: the thread, its assignee, the rule's assignment event,
-the ticket, the message; and it is one statement, sent without waiting."""
+the ticket, the message and its attachments; and it is one statement, sent without waiting."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -164,20 +165,74 @@ def test_a_new_conversation_is_one_statement_and_its_assignee_is_notified(
     assert (notification.recipient_id, notification.kind) == (agent.user.pk, "assigned")
 
 
-def test_mail_with_an_attachment_still_opens_its_conversation_row_by_row(channel):
-    raw = (
-        b"From: Ana <ana@customer.example>\r\nTo: support@acme.example\r\nSubject: Invoice\r\n"
-        b"Message-ID: <att@customer.example>\r\nMIME-Version: 1.0\r\n"
-        b"Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\n"
-        b"See attached.\r\n--m\r\nContent-Type: application/pdf\r\n"
-        b'Content-Disposition: attachment; filename="invoice.pdf"\r\n'
-        b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--m--\r\n"
+def _with_files(message_id: str, *, reply_to: str = "", files: int = 2) -> bytes:
+    threading = f"In-Reply-To: {reply_to}\r\nReferences: {reply_to}\r\n" if reply_to else ""
+    parts = "".join(
+        f"--m\r\nContent-Type: application/pdf\r\nContent-ID: <part{n}@customer.example>\r\n"
+        f'Content-Disposition: {"inline" if n else "attachment"}; filename="invoice-{n}.pdf"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.b64encode(f"%PDF-{n} ".encode() * (n + 1)).decode()
+        + "\r\n"
+        for n in range(files)
     )
-    row = store_inbound(raw, channel.forwarding_address.address)
-    pipeline.process_inbound_email(row.pk)
+    return (
+        "From: Ana <ana@customer.example>\r\nTo: support@acme.example\r\nSubject: Invoice\r\n"
+        f"Message-ID: {message_id}\r\n{threading}MIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\n"
+        f"See attached.\r\n{parts}--m--\r\n"
+    ).encode()
+
+
+def _attachments_of(row) -> list[tuple[Any, ...]]:
     message = Message.objects.get(inbound=row)
-    assert [a.filename for a in message.attachments.all()] == ["invoice.pdf"]
-    assert message.thread.subject == "Invoice"
+    return [
+        (a.filename, a.content_type, a.size, a.content_id, a.is_inline, a.file.read())
+        for a in message.attachments.order_by("filename")
+    ]
+
+
+def _processed(channel, raw: bytes) -> tuple[Any, list[str]]:
+    row = store_inbound(raw, channel.forwarding_address.address)
+    with CaptureQueriesContext(connection) as captured:
+        pipeline.process_inbound_email(row.pk)
+    return row, [query["sql"] for query in captured.captured_queries]
+
+
+def _writes_attachments_alone(sqls: list[str]) -> bool:
+    return any(sql.lstrip().upper().startswith('INSERT INTO "INBOX_ATTACHMENT"') for sql in sqls)
+
+
+def test_a_new_conversation_and_a_reply_are_written_with_their_attachments(channel):
+    first, sqls = _processed(channel, _with_files("<att@customer.example>"))
+    assert not _writes_attachments_alone(sqls)  # in the conversation's one statement
+    message = Message.objects.get(inbound=first)
+    assert message.thread.subject == "Invoice" and Ticket.objects.filter(thread=message.thread)
+    expected = [
+        ("invoice-0.pdf", "application/pdf", 7, "part0@customer.example", False, b"%PDF-0 "),
+        ("invoice-1.pdf", "application/pdf", 14, "part1@customer.example", True, b"%PDF-1 " * 2),
+    ]
+    assert _attachments_of(first) == expected
+    reply, sqls = _processed(
+        channel, _with_files("<att2@customer.example>", reply_to="<att@customer.example>")
+    )
+    assert not _writes_attachments_alone(sqls)  # in the message's statement
+    assert Message.objects.get(inbound=reply).thread_id == message.thread_id
+    assert _attachments_of(reply) == expected
+
+
+def test_attachments_written_at_once_are_the_rows_written_one_by_one(channel, monkeypatch):
+    at_once, _ = _processed(channel, _with_files("<a1@customer.example>", files=3))
+    monkeypatch.setattr(services, "ATTACHMENTS_AT_ONCE", 2)  # more than that: row by row
+    one_by_one, sqls = _processed(channel, _with_files("<a2@customer.example>", files=3))
+    assert _writes_attachments_alone(sqls)
+    assert _attachments_of(at_once) == _attachments_of(one_by_one)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_vector::text FROM inbox_message WHERE inbound_id IN (%s, %s)",
+            [at_once.pk, one_by_one.pk],
+        )
+        vectors = {found for (found,) in cursor.fetchall()}
+    assert len(vectors) == 1 and "invoice-2.pdf" in vectors.pop()  # indexed alike, with names
 
 
 ALPHABETS = {
