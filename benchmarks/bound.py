@@ -183,20 +183,9 @@ class Bare:
         return inbound, attempts, parsed, self.digest(parsed)
 
     def _lookup(self, parsed: Any) -> tuple[int, int, int | None, int | None]:
-        referenced = self.referenced(parsed)
-        with self.connection.pipeline():
-            channel = self.connection.execute(LOOKUP, (parsed.from_email, self.recipient))
-            threads = (
-                self.connection.execute(
-                    THREADS.format(ids=", ".join(["%s"] * len(referenced))),
-                    (*referenced, self.recipient),
-                )
-                if referenced
-                else None
-            )
-        channel_id, workspace_id, contact_id = channel.fetchone() or (0, 0, None)
-        known: dict[str, int] = dict(threads.fetchall()) if threads is not None else {}
-        thread_id = next((known[m] for m in referenced if m in known), None)
+        """The channel, the sender's contact, and the thread of the first referenced id known."""
+        channel_id, workspace_id, contact_id, known = self._lookup_all(parsed)
+        thread_id = next((known[m] for m in self.referenced(parsed) if m in known), None)
         return channel_id, workspace_id, contact_id, thread_id
 
     def statements(self, raw: bytes) -> None:
@@ -301,7 +290,8 @@ class Bare:
         ).fetchone()  # fmt: skip
 
     def _lookup_all(self, parsed: Any) -> tuple[int, int, int | None, dict[str, int]]:
-        """`_lookup`, with every referenced Message-ID's thread (for routing)."""
+        """One round trip: the channel, the sender's contact, and every referenced Message-ID's
+        thread."""
         referenced = self.referenced(parsed)
         with self.connection.pipeline():
             channel = self.connection.execute(LOOKUP, (parsed.from_email, self.recipient))
