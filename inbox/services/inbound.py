@@ -177,9 +177,6 @@ def message_store(*, message: Message, parsed: ParsedEmail) -> Message:
         execute_deferred(connection, sql, params, then=settled)
     else:
         insert_row(message)  # the attachments' rows need its key now
-        # cid: references stay in the stored HTML: the thread page embeds those images from
-        # these attachments (inbox.rendering), the only way a sandboxed message frame can show
-        # them.
         Attachment.objects.bulk_create(attachments)
     _attachments_indexed()
     return message
@@ -196,6 +193,7 @@ def writes_attachments_at_once(count: int) -> bool:
     return vendor == "postgresql" and count <= ATTACHMENTS_AT_ONCE
 
 
+@functools.cache
 def _attachment_fields() -> list[Any]:
     return [field for field in insert_fields(Attachment) if field.name != "message"]
 
@@ -295,7 +293,9 @@ def _attachments_indexed() -> None:
 
 def _saved_attachments(message: Message, parts: Sequence[ParsedAttachment]) -> list[Attachment]:
     """The message's attachments with their files saved in Django storage, rows not yet
-    written (a file's name does not depend on the message's key)."""
+    written (a file's name does not depend on the message's key). cid: references stay in the
+    stored HTML: the thread page embeds those images from these attachments (inbox.rendering),
+    the only way a sandboxed message frame can show them."""
     attachments = []
     for part in parts:
         attachment = Attachment(
