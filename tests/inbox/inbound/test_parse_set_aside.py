@@ -52,10 +52,20 @@ def base64_lines(rng: random.Random, size: int, newline: bytes) -> bytes:
     return base64.encodebytes(rng.randbytes(size)).replace(b"\n", newline)
 
 
+SCRIPTS = (
+    "abcdefghijklmnopqrstuvwxyzéèüöçñß",  # Latin with accents
+    "абвгдежзиклмнопрстуфхцчшщыэюя",  # Cyrillic
+    "αβγδεζηθικλμνξοπρστυφχψω",  # Greek
+    "的一是不了人我在有他这为之大来以个中上们",  # CJK
+    "ابتثجحخدذرزسشصضطظعغفقكلمنهوي",  # Arabic
+)
+
+
 def random_mime(rng: random.Random) -> bytes:
     """A message of random shape: nested multiparts with random boundaries, line breaks, base64
     parts, runs of base64-looking lines in text parts, preambles and epilogues, a forwarded
-    message, a close delimiter that is sometimes missing."""
+    message, base64 with mixed line breaks glued to the next boundary, 8-bit HTML-only parts in
+    other scripts, a close delimiter that is sometimes missing."""
     newline = rng.choice([b"\r\n", b"\n"])
 
     def leaf(depth: int) -> bytes:
@@ -81,13 +91,31 @@ def random_mime(rng: random.Random) -> bytes:
                 + multipart(depth + 1)
             )  # fmt: skip
             return b"Content-Type: message/rfc822" + newline + newline + inner
-        if kind < 0.8:
+        if kind < 0.75:
             # A part whose base64 follows its header fields with no blank line (a defect).
             return (
                 b"Content-Transfer-Encoding: base64"
                 + newline
                 + base64_lines(rng, rng.randint(3_000, 9_000), newline)
             )
+        if kind < 0.82:
+            # Base64 whose lines end now in CRLF, now in LF, and whose last line runs into the
+            # next boundary with no line break (glued).
+            lines = base64_lines(rng, rng.randint(3_000, 9_000), b"\n").split(b"\n")
+            body = b"".join(line + rng.choice([b"\r\n", b"\n"]) for line in lines[:-2])
+            return (
+                b"Content-Type: image/png" + newline + b"Content-Transfer-Encoding: base64"
+                + newline + newline + body + lines[-2]
+            )  # fmt: skip
+        if kind < 0.9:
+            # HTML only, 8-bit, in another script, with a long glued line.
+            letters = rng.choice(SCRIPTS)
+            text = " ".join("".join(rng.choices(letters, k=rng.randint(2, 9))) for _ in range(300))
+            return (
+                b"Content-Type: text/html; charset=utf-8" + newline
+                + b"Content-Transfer-Encoding: 8bit" + newline + newline
+                + f"<div><p>{text}</p></div>".encode() + newline
+            )  # fmt: skip
         return b"Content-Type: text/plain" + newline + newline + b"Hello there." + newline
 
     def multipart(depth: int) -> bytes:
