@@ -483,8 +483,7 @@ def _opens_the_transaction(connection: BaseDatabaseWrapper) -> bool:
 
     psycopg_connection = connection.connection
     return (
-        len(connection.atomic_blocks) == 1
-        and not connection.savepoint_ids
+        _in_outermost_atomic(connection)
         and not psycopg_connection.autocommit
         and psycopg_connection.info.transaction_status == pq.TransactionStatus.IDLE
         and psycopg_connection.isolation_level is None
@@ -498,9 +497,13 @@ def _send_commit(connection: BaseDatabaseWrapper) -> None:
     `transaction.atomic()` is the outermost one: Django's own commit at its end then finds the
     transaction over and sends nothing. Inside another transaction (a savepoint: tests, a caller's
     atomic block) nothing is queued and the outer transaction commits as usual."""
-    if len(connection.atomic_blocks) != 1 or connection.savepoint_ids:
-        return
-    connection.connection.execute("COMMIT", prepare=False)
+    if _in_outermost_atomic(connection):
+        connection.connection.execute("COMMIT", prepare=False)
+
+
+def _in_outermost_atomic(connection: BaseDatabaseWrapper) -> bool:
+    """Whether the only `transaction.atomic()` open is the transaction's own (no savepoint)."""
+    return len(connection.atomic_blocks) == 1 and not connection.savepoint_ids
 
 
 @functools.cache
