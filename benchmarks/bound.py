@@ -2,7 +2,7 @@
 
 Issue 12 asks a small mail to cost at most twice the floor (Python's `email` parse plus one INSERT
 of the raw bytes). This measures how much of that gap is ours and how much is the design's, on
-`make bench`'s 1000 small synthetic mails (30% replies), four contenders in alternating chunks of
+`make bench`'s 1000 small synthetic mails (30% replies), six contenders in alternating chunks of
 25 so that all see the same load on a shared machine:
 
 - **floor**: `inproc.Floor`, as in `make bench`;
@@ -21,7 +21,11 @@ of the raw bytes). This measures how much of that gap is ours and how much is th
   call (attribution, validation, routing, the stored content, snippet and sanitized HTML): what a
   rewrite of the pipeline without the ORM, its writes in the database, could at best come to.
   Still without round robin, notifications, snooze and ticket-status rules, and writing only the
-  columns without a default.
+  columns without a default;
+- **faithful**: lean with that work put back (`bound_faithful.py`): the product's own lookup
+  statements, the pure stages with the channel's real context, every column ours writes, the
+  round robin, the assignment event, the reply's reopening, snooze and ticket-status rules, and
+  the notifications: what a rewrite off the ORM that keeps every behaviour would cost.
 
 The bare contenders write the same rows to the product's own tables (with their indexes and
 search triggers), so each is checked to store every mail and to thread the replies as ours does.
@@ -44,6 +48,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_inbound as bench  # a sibling module of this script
 import inproc
+from bound_faithful import Faithful
 
 PASSES = int(os.environ.get("BOUND_PASSES", "3"))
 CHUNK = inproc.CHUNK
@@ -340,6 +345,7 @@ def main() -> None:
     mails = inproc.synthetic_mail(1000, recipient=bench.RECIPIENT, seed=1)
     floor = inproc.Floor(bench.DATABASE_URL)
     bare = Bare(bench.DATABASE_URL, bench.RECIPIENT)
+    faithful = Faithful(bare)
 
     def ours(raw: bytes) -> None:
         inproc.ingest(raw, bench.RECIPIENT)
@@ -349,6 +355,7 @@ def main() -> None:
         "bare_statements": bare.statements,
         "bare_function": bare.function,
         "lean": bare.lean,
+        "faithful": faithful.store,
     }
     seconds = {name: [0.0] * PASSES for name in ("floor", *contenders)}
     # Where the time goes: this process's CPU, and the CPU of the contender's PostgreSQL backend.
@@ -361,6 +368,7 @@ def main() -> None:
         "bare_statements": bare.connection.info.backend_pid,
         "bare_function": bare.connection.info.backend_pid,
         "lean": bare.connection.info.backend_pid,
+        "faithful": bare.connection.info.backend_pid,
     }
     client_cpu = {name: 0.0 for name in seconds}
     server_cpu: dict[str, float | None] = {name: 0.0 for name in seconds}
@@ -402,6 +410,7 @@ def main() -> None:
                 )
     finally:
         floor.close()
+        faithful.close()
         bare.close()
     # Each contender stored every mail and threaded the replies alike.
     threads = {name: counts[0] for name, counts in written.items()}
