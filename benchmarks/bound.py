@@ -30,6 +30,13 @@ of the raw bytes). This measures how much of that gap is ours and how much is th
 The bare contenders write the same rows to the product's own tables (with their indexes and
 search triggers), so each is checked to store every mail and to thread the replies as ours does.
 `BOUND_PASSES` (3) passes over the set; the last line printed is one JSON object.
+
+`BOUND_WITHOUT` measures what a product decision would buy, by taking work off every contender's
+writes in this benchmark's own fresh database: `search_index` (the message's full-text vector,
+computed by a trigger as it is inserted, which a later task would compute instead) and
+`secondary_indexes` (every index of the tables the pipeline writes that is neither unique nor
+read by the pipeline: the inbox lists', reports' and foreign keys' indexes). Comma-separated;
+none by default.
 """
 
 from __future__ import annotations
@@ -51,6 +58,13 @@ import inproc
 from bound_faithful import Faithful
 
 PASSES = int(os.environ.get("BOUND_PASSES", "3"))
+TRADES = ("search_index", "secondary_indexes")
+PIPELINE_TABLES = (
+    "inbox_inboundemail", "inbox_thread", "inbox_message", "inbox_threadevent", "inbox_ticket",
+    "inbox_contact",
+)  # fmt: skip
+# The lookup's and the duplicate check's index: the pipeline reads it on every mail.
+PIPELINE_READS = frozenset({"message_msgid_workspace"})
 CHUNK = inproc.CHUNK
 
 LEDGER = """
@@ -338,10 +352,37 @@ def backend_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def without(trades: frozenset[str]) -> None:
+    """Take `trades` (of TRADES) off the writes of the database Django is connected to: only
+    ever this benchmark's own fresh one."""
+    unknown = trades - set(TRADES)
+    if unknown:
+        raise SystemExit(f"BOUND_WITHOUT: unknown {sorted(unknown)}; known: {', '.join(TRADES)}")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if "search_index" in trades:
+            cursor.execute("ALTER TABLE inbox_message DISABLE TRIGGER inbox_message_search")
+        if "secondary_indexes" in trades:
+            cursor.execute(
+                "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                "JOIN pg_class t ON t.oid = x.indrelid "
+                "WHERE t.relname = ANY(%s) AND NOT x.indisunique AND NOT x.indisprimary",
+                [list(PIPELINE_TABLES)],
+            )
+            for (name,) in cursor.fetchall():
+                if name not in PIPELINE_READS:
+                    cursor.execute(f'DROP INDEX "{name}"')
+
+
 def main() -> None:
+    trades = frozenset(filter(None, os.environ.get("BOUND_WITHOUT", "").split(",")))
     bench.say(f"Fresh database {bench.DATABASE_URL.rsplit('/', 1)[-1]} ...")
     bench.fresh_database()
     bench.setup_django()
+    without(trades)
+    if trades:
+        bench.say(f"  without: {', '.join(sorted(trades))}")
     mails = inproc.synthetic_mail(1000, recipient=bench.RECIPIENT, seed=1)
     floor = inproc.Floor(bench.DATABASE_URL)
     bare = Bare(bench.DATABASE_URL, bench.RECIPIENT)
@@ -443,6 +484,7 @@ def main() -> None:
                 "bound_threads_per_pass": threads["ours"] // PASSES,
                 "bound_client_cpu_ms_per_mail": client_ms,
                 "bound_server_cpu_ms_per_mail": server_ms,
+                "bound_without": sorted(trades),
             }
         ),
         flush=True,

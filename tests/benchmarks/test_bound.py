@@ -252,3 +252,35 @@ def test_the_faithful_contender_stores_what_ours_stores():
     assert ("nora@example.net", "Nora") in ours["contacts"]
     for key in ours:
         assert theirs[key] == ours[key], key
+
+
+@pytest.mark.django_db
+def test_bound_without_takes_off_the_search_trigger_and_the_indexes_the_pipeline_never_reads():
+    if connection.vendor != "postgresql":
+        pytest.skip("the bound is measured on PostgreSQL")
+    import bound
+
+    def secondary_indexes() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                "JOIN pg_class t ON t.oid = x.indrelid "
+                "WHERE t.relname = ANY(%s) AND NOT x.indisunique",
+                [list(bound.PIPELINE_TABLES)],
+            )
+            return {name for (name,) in cursor.fetchall()}
+
+    def search_trigger_enabled() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT tgenabled <> 'D' FROM pg_trigger WHERE tgname = 'inbox_message_search'"
+            )
+            return bool(cursor.fetchone()[0])
+
+    assert len(secondary_indexes()) > 10 and search_trigger_enabled()
+    with pytest.raises(SystemExit, match="unknown"):
+        bound.without(frozenset({"search_indexes"}))
+    bound.without(frozenset({"secondary_indexes"}))
+    assert secondary_indexes() == set(bound.PIPELINE_READS) and search_trigger_enabled()
+    bound.without(frozenset({"search_index"}))
+    assert not search_trigger_enabled()
