@@ -35,8 +35,8 @@ search triggers), so each is checked to store every mail and to thread the repli
 writes in this benchmark's own fresh database: `search_index` (the message's full-text vector,
 computed by a trigger as it is inserted, which a later task would compute instead) and
 `secondary_indexes` (every index of the tables the pipeline writes that is neither unique nor
-read by the pipeline: the inbox lists', reports' and foreign keys' indexes). Comma-separated;
-none by default.
+read by the pipeline: the search and trigram GIN indexes, and the inbox lists', reports' and
+foreign keys' B-trees). Comma-separated; none by default.
 """
 
 from __future__ import annotations
