@@ -78,7 +78,7 @@ UPDATE inbox_inboundemail SET status = 'processing', attempts = attempts + 1,
   processing_started_at = now()
 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
 WHERE id = %s AND status IN ('received', 'processing')
-RETURNING raw, attempts"""
+RETURNING {returning}"""
 LOOKUP = """
 SELECT c.id, c.workspace_id,
   (SELECT k.id FROM inbox_contact k
@@ -192,12 +192,20 @@ class Bare:
         self.connection.execute(FUNCTION)
         self.binary = self.connection.cursor(binary=True)
 
-    def _receive_and_claim(self, raw: bytes) -> tuple[int, int, Any, str]:
+    def receive(self, raw: bytes) -> int:
+        """The ledger row, committed durably as intake commits it."""
         sha256 = hashlib.sha256(raw).hexdigest()
         key = hashlib.sha256(f"{self.recipient}\n{sha256}".encode()).hexdigest()
         row = self.connection.execute(LEDGER, (self.recipient, raw, len(raw), sha256, key))
-        (inbound,) = row.fetchone() or (0,)
-        claimed, attempts = self.binary.execute(CLAIM, (inbound,)).fetchone() or (b"", 0)
+        return int((row.fetchone() or (0,))[0])
+
+    def claim(self, inbound: int, returning: str) -> tuple[Any, ...] | None:
+        """The claim's UPDATE, returning these columns of the row."""
+        return self.binary.execute(CLAIM.format(returning=returning), (inbound,)).fetchone()
+
+    def _receive_and_claim(self, raw: bytes) -> tuple[int, int, Any, str]:
+        inbound = self.receive(raw)
+        claimed, attempts = self.claim(inbound, "raw, attempts") or (b"", 0)
         parsed = self.parse(bytes(claimed))
         return inbound, attempts, parsed, self.digest(parsed)
 

@@ -27,7 +27,6 @@ the same rows as ours.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -149,23 +148,12 @@ BEGIN
 END $$ LANGUAGE plpgsql"""
 CALL = "SELECT * FROM bound_faithful(" + ", ".join(["%s"] * 39) + ")"  # noqa: S608
 
-LEDGER = """
-INSERT INTO inbox_inboundemail (esp, esp_event_id, envelope_recipient, envelope_sender,
-  esp_verdicts, raw, size, sha256, idempotency_key, received_at, status, reason_code,
-  reason_detail, attempts, processing_started_at, processed_at, skip_checks, from_header,
-  subject, workspace_id, channel_id)
-VALUES ('bound', '', %s, '', '{}', %b, %s, %s, %s, now(), 'received', '', '', 0, NULL, NULL,
-  '[]', '', '', NULL, NULL)
-RETURNING id"""
-# Ours' claim: the row's fields (the pipeline reads its verdicts, size and skipped checks) and
-# whether an earlier run already stored its message.
-CLAIM = """
-UPDATE inbox_inboundemail SET status = 'processing', attempts = attempts + 1,
-  processing_started_at = now()
-FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
-WHERE id = %s AND status IN ('received', 'processing')
-RETURNING raw, attempts, size, esp_verdicts, skip_checks, envelope_recipient,
-  EXISTS(SELECT 1 FROM inbox_message m WHERE m.inbound_id = inbox_inboundemail.id)"""
+# Ours' claim returns the row's fields (the pipeline reads its verdicts, size and skipped
+# checks) and whether an earlier run already stored its message.
+CLAIMED = (
+    "raw, attempts, size, esp_verdicts, skip_checks, envelope_recipient, "
+    "EXISTS(SELECT 1 FROM inbox_message m WHERE m.inbound_id = inbox_inboundemail.id)"
+)
 
 
 class Faithful:
@@ -199,11 +187,8 @@ class Faithful:
         self.connection.execute("DROP FUNCTION bound_faithful")
 
     def _receive_and_claim(self, raw: bytes) -> tuple[int, tuple[Any, ...]]:
-        sha256 = hashlib.sha256(raw).hexdigest()
-        key = hashlib.sha256(f"{self.recipient}\n{sha256}".encode()).hexdigest()
-        row = self.connection.execute(LEDGER, (self.recipient, raw, len(raw), sha256, key))
-        (inbound,) = row.fetchone() or (0,)
-        claimed = self.bare.binary.execute(CLAIM, (inbound,)).fetchone()
+        inbound = self.bare.receive(raw)
+        claimed = self.bare.claim(inbound, CLAIMED)
         if claimed is None or claimed[-1]:
             raise NotImplementedError("a row claimed elsewhere or already stored")
         return inbound, claimed
