@@ -65,6 +65,13 @@ def login(page, live_server, username: str, password: str) -> None:
     page.wait_for_url(f"{live_server.url}/inbox/")
 
 
+def settled(page) -> None:
+    """Wait until htmx has settled what it swapped in: it binds new content's hx- attributes only
+    then (20 ms after the swap), so a key pressed on a new button before that submits its form
+    without htmx, as a full page load."""
+    page.wait_for_function("() => !document.querySelector('.htmx-settling, .htmx-swapping')")
+
+
 @pytest.fixture
 def audited(browser, live_server) -> Iterator[object]:
     """A page in a context that carries axe-core, for the accessibility audits."""

@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from inbox.models import Attachment, Message
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, settled
 from tests.factories import (
     AgentFactory,
     ContactFactory,
@@ -473,6 +473,7 @@ def test_keyboard_focus_survives_load_older_and_in_place_actions(
     page.wait_for_function(
         "() => document.querySelector('#ticket-priority option[value=urgent][selected]')"
     )
+    settled(page)
     assert Ticket.objects.get(thread=thread).priority == "urgent"
     assert page.evaluate(active) == "ticket-priority"
 
@@ -480,6 +481,7 @@ def test_keyboard_focus_survives_load_older_and_in_place_actions(
     page.get_by_role("button", name="Close", exact=True).focus()
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Reopen").wait_for()
+    settled(page)
     assert page.evaluate(active) == "thread-status-button"
 
     # "Assign to me" goes away once done: focus moves to the thread's title, not the page top.
