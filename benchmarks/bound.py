@@ -55,7 +55,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_inbound as bench  # a sibling module of this script
 import inproc
-from bound_faithful import Faithful
 
 PASSES = int(os.environ.get("BOUND_PASSES", "3"))
 TRADES = ("search_index", "secondary_indexes")
@@ -394,6 +393,8 @@ def main() -> None:
     mails = inproc.synthetic_mail(1000, recipient=bench.RECIPIENT, seed=1)
     floor = inproc.Floor(bench.DATABASE_URL)
     bare = Bare(bench.DATABASE_URL, bench.RECIPIENT)
+    from bound_faithful import Faithful  # its module-level imports need Django set up
+
     faithful = Faithful(bare)
 
     def ours(raw: bytes) -> None:

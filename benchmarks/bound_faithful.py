@@ -7,11 +7,10 @@ to measure what such a rewrite would really cost, the rules included:
 - the product's own lookup statements (the channel with its workspace and forwarding address,
   the blocked-list entry, the duplicate check and the sender's contact; the threads of the
   referenced Message-IDs with their status and merges), sent together as ours sends them and
-  read as plain rows;
-- the product's own pure stages with the context ours gives them: validation with the channel's
-  status, spam threshold and blocked entry, attribution with the channel's rules (the trusted
-  forwarders and colleague domains read when a mail may be a forward), routing with the closed
-  threads, the stored content, snippet and sanitized HTML;
+  read into the same objects (`inbox.selectors.inbound`);
+- ours' own Python between the statements: the pipeline's stages with the context it gives them
+  (`inbox.inbound.pipeline`'s recognition, attribution and validation context), routing, and the
+  services' builders of the message's and the ticket's values and of the ledger's summary;
 - one PL/pgSQL call writing every column ours writes: the contact when new or nameless, the
   round robin's next agent, the thread, the assignment event with its data, the ticket with the
   channel's defaults and its owner; for a reply the thread's UPDATE with the reopening, the end
@@ -19,17 +18,31 @@ to measure what such a rewrite would really cost, the rules included:
   the ledger's outcome, checking the claim;
 - the notifications ours queues after commit (assigned, customer replied).
 
-What it does not do (the small set never takes these paths, and it refuses them rather than
-store them wrongly): rejections, duplicates, bounces, forwarding confirmations, test emails,
-contact-owner assignment, attachments. `tests/benchmarks/test_bound.py` checks that it stores
-the same rows as ours.
+What it does not write (the small set never takes these paths): rejections, mail processed
+anyway, duplicates, bounces, forwarding confirmations, test emails, contact-owner assignment,
+attachments. It refuses them (`NotOnTheSmallPath`) before writing anything but the ledger row
+and its claim. `tests/benchmarks/test_bound.py` checks that it stores the same rows as ours, on
+a scenario of every rule and on random mail, and that it refuses the rest.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import connections
+from django.utils import timezone
 from psycopg.types.json import Jsonb
+
+from helpdesk.db import binary_psycopg_results
+from inbox.inbound import pipeline
+from inbox.inbound import route as routing
+from inbox.inbound.content import content_digest, content_for, snippet
+from inbox.inbound.parse import parse
+from inbox.inbound.validate import is_auto_reply, is_bounce, validate
+from inbox.models import InboundEmail, Notification, Thread
+from inbox.selectors import inbound as selectors
+from inbox.services import inbound as services
+from inbox.services.notifications import notify_later
 
 FUNCTION = """
 CREATE OR REPLACE FUNCTION bound_faithful(
@@ -156,218 +169,123 @@ CLAIMED = (
 )
 
 
+class NotOnTheSmallPath(Exception):
+    """A mail whose path this contender does not write (the small set never takes it): refused
+    before anything but the ledger row and its claim is written, never stored half-way."""
+
+
 class Faithful:
-    """On `bare`'s connection (autocommit, every statement prepared)."""
+    """On `bare`'s connection (autocommit, every statement prepared). Between its statements it
+    runs ours' own Python: the pipeline's stages and the services' row builders, so that what
+    differs from ours is only how the rows reach the database."""
 
     def __init__(self, bare: Any) -> None:
-        from django.db import connection
-
-        from channels_cfg.models import EmailChannel, ForwardingAddress
-        from helpdesk.models import Workspace
-        from inbox.models import Contact
-
         self.bare, self.connection, self.recipient = bare, bare.connection, bare.recipient
-        self.alias = connection.alias
+        self.django = connections["default"]
         self.connection.execute(FUNCTION)
-        # Where each value sits in the product's lookup row (its columns come model by model).
-        offset, self.at = 0, {}
-        for prefix, model in (
-            ("c", EmailChannel), ("w", Workspace), ("f", ForwardingAddress),
-            ("", None), ("", None), ("k", Contact),
-        ):  # fmt: skip
-            if model is None:
-                offset += 1
-                continue
-            for field in model._meta.concrete_fields:
-                self.at[f"{prefix}.{field.attname}"] = offset
-                offset += 1
-        self.blocked_at = self.at["f.locked_at"] + 1
 
     def close(self) -> None:
         self.connection.execute("DROP FUNCTION bound_faithful")
 
-    def _receive_and_claim(self, raw: bytes) -> tuple[int, tuple[Any, ...]]:
+    def _receive_and_claim(self, raw: bytes) -> InboundEmail:
         inbound = self.bare.receive(raw)
         claimed = self.bare.claim(inbound, CLAIMED)
         if claimed is None or claimed[-1]:
-            raise NotImplementedError("a row claimed elsewhere or already stored")
-        return inbound, claimed
+            raise NotOnTheSmallPath("a row claimed elsewhere or already stored")
+        raw_mail, attempts, size, verdicts, skip_checks, recipient, _ = claimed
+        return InboundEmail(
+            pk=inbound, raw=raw_mail, attempts=attempts, size=size, esp_verdicts=verdicts,
+            skip_checks=skip_checks, envelope_recipient=recipient,
+        )  # fmt: skip
 
-    def _lookup(self, parsed: Any, digest: str) -> tuple[tuple[Any, ...], list[Any], dict]:
-        """The product's two lookup statements, sent together: one round trip."""
-        from helpdesk.mail_ids import thread_id_from_message_id
-        from inbox.inbound.route import referenced_ids
-        from inbox.selectors.inbound import _lookup_sql, _threads_sql, sender_candidates
-
-        referenced = referenced_ids(parsed)
-        ids = list(dict.fromkeys(referenced))[:100]
-        ours = {m: t for m in ids if (t := thread_id_from_message_id(m)) is not None}
-        named = sorted(set(ours.values()))
-        sender = parsed.from_email
-        candidates = sorted(sender_candidates((sender,))) if sender else []
-        duplicate = [parsed.message_id, digest] if parsed.message_id else []
+    def _lookup(
+        self, parsed: Any, digest: str
+    ) -> tuple[selectors.ChannelForDelivery, tuple[dict[str, int], frozenset[int]]]:
+        """The product's two lookup statements, sent together (one round trip) and read as
+        ours reads them."""
+        referenced = routing.referenced_ids(parsed)
+        alias = self.django.alias
         with self.connection.pipeline():
-            threads = (
-                self.connection.cursor(binary=True).execute(
-                    _threads_sql(self.alias, len(ids), len(named), by_address=True),
-                    [*ids, self.recipient, *([self.recipient, *named] if named else [])],
+            if referenced:
+                sql, params, ours = selectors.threads_statement(
+                    alias, referenced, address=self.recipient
                 )
-                if ids
-                else None
+                threads = binary_psycopg_results(self.connection.cursor()).execute(sql, params)
+            sql, params = selectors.delivery_statement(
+                alias, self.recipient, parsed.from_email, parsed.message_id, digest
             )
-            channel = self.connection.cursor(binary=True).execute(
-                _lookup_sql(self.alias, len(candidates), bool(parsed.message_id)),
-                [*candidates, *duplicate, sender.strip().lower(), self.recipient],
-            )
+            channel = binary_psycopg_results(self.connection.cursor()).execute(sql, params)
         row = channel.fetchone()
         if row is None:
-            raise NotImplementedError("no channel: a rejection")
-        return row, (threads.fetchall() if threads is not None else []), ours
+            raise NotOnTheSmallPath("no channel: a rejection")
+        known = (
+            selectors.threads_from_rows(threads.fetchall(), ours)
+            if referenced
+            else ({}, frozenset())
+        )
+        return selectors.delivery_from_row(row, self.django), known
 
     def store(self, raw: bytes) -> None:
-        from django.conf import settings
-        from django.utils import timezone
-
-        from helpdesk.html_text import html_to_text
-        from helpdesk.mail_ids import is_our_message_id, loop_header_value
-        from helpdesk.mail_ids import test_token_from_message_id as test_token
-        from inbox.inbound import route as routing
-        from inbox.inbound.attribute import ChannelRules, attribute, may_be_forward
-        from inbox.inbound.content import content_digest, content_for, snippet
-        from inbox.inbound.parse import parse
-        from inbox.inbound.sanitize import sanitize
-        from inbox.inbound.validate import (
-            ValidationContext,
-            dmarc_aligned_pass,
-            is_auto_reply,
-            is_bounce,
-            validate,
-        )
-        from inbox.models import Notification
-        from inbox.selectors import inbound as selectors
-        from inbox.selectors.inbound import _threads_from_rows
-        from inbox.services.intake import max_mime_bytes
-        from inbox.services.notifications import notify_later
-
-        inbound, claimed = self._receive_and_claim(raw)
-        parsed = parse(bytes(claimed[0]))
+        row = self._receive_and_claim(raw)
+        now = timezone.now()
+        parsed = parse(bytes(row.raw))
         digest = content_digest(parsed) if not parsed.malformed else ""
-        row, thread_rows, ours = self._lookup(parsed, digest)
-        at = self.at
-        channel_id, workspace_id = row[at["c.id"]], row[at["c.workspace_id"]]
-        status = row[at["c.status"]]
-        is_draft = status == "draft"
-        token = test_token(parsed.message_id) if parsed.message_id else None
-        confirmation = (
-            None
-            if parsed.malformed
-            else routing.forwarding_confirmation(parsed, from_any_sender=is_draft)
-        )
-        authserv_ids = frozenset(a.lower() for a in settings.INBOUND_AUTHSERV_IDS)
-        may = may_be_forward(parsed)
-        if may:  # rare on small mail: read as ours reads them
-            from channels_cfg.models import EmailChannel
-
-            channel = EmailChannel(pk=channel_id, workspace_id=workspace_id)
-            trusted = selectors.trusted_forwarders_for(channel)
-            colleagues = selectors.colleague_domains_for(channel)
-        else:
-            trusted = colleagues = frozenset()
-        attribution = attribute(
-            parsed,
-            ChannelRules(
-                attribute_to_forwarder=row[at["c.attribute_to"]] == "forwarder",
-                trusted_forwarders=trusted, forwarding_address=self.recipient,
-                colleague_domains=colleagues,
-                sender_authenticated=may and dmarc_aligned_pass(parsed, authserv_ids),
-            ),
-        )  # fmt: skip
-        blocked = {row[self.blocked_at]} if row[self.blocked_at] else set()
-        if attribution.from_email and attribution.from_email != parsed.from_email:
-            blocked |= selectors.blocked_values_matching(workspace_id, (attribution.from_email,))
-        custom = row[at["c.custom_from_address"]]
-        base = (
-            settings.HOSTED_INBOX_DOMAIN
-            if row[at["w.plan"]] == "paid"
-            else settings.HOSTED_INBOX_FREE_DOMAIN
-        )
-        from_address = (
-            custom
-            if row[at["c.from_address_mode"]] == "custom" and custom
-            else f"{row[at['c.default_from_username']] or 'support'}@{row[at['w.subdomain']]}.{base}"
-        )
-        context = ValidationContext(
-            size=claimed[2], max_size=max_mime_bytes(),
-            max_message_bytes=settings.INBOUND_MAX_MESSAGE_BYTES,
-            envelope_recipient=claimed[5], channel_status=status, blocked=frozenset(blocked),
-            spam_threshold=row[at["w.spam_threshold"]], esp_verdicts=claimed[3] or {},
-            authserv_ids=authserv_ids,
-            trusted_arc_sealers=frozenset(
-                a.lower() for a in settings.INBOUND_TRUSTED_ARC_SEALERS
-            ),
-            loop_header_value=loop_header_value(),
-            message_id_is_ours=bool(parsed.message_id) and is_our_message_id(parsed.message_id),
-            our_from_addresses=frozenset({from_address.lower()}),
-            skip_checks=frozenset(claimed[4] or ()),
-            is_expected_in_draft=bool(token or confirmation), is_test_email=bool(token),
-        )  # fmt: skip
+        delivery, (known, closed) = self._lookup(parsed, digest)
+        channel = delivery.channel
+        recognised = pipeline._recognise(parsed, channel)
+        attribution = pipeline._attribution(parsed, channel)
+        context = pipeline._validation_context(row, parsed, delivery, attribution, recognised)
         senders = tuple({parsed.from_email, attribution.from_email} - {""})
-        if validate(parsed, context, senders) is not None:
-            raise NotImplementedError("a rejection")
+        if validate(parsed, context, senders) is not None or "auth_failed" in context.skip_checks:
+            raise NotOnTheSmallPath("a rejection, or a mail processed anyway")
         auto_reply, bounce = is_auto_reply(parsed), is_bounce(parsed)
-        if bounce:
-            raise NotImplementedError("a bounce")
+        if bounce or parsed.attachments:
+            raise NotOnTheSmallPath("a bounce, or attachments")
         content = content_for(parsed, attribution, digest)
-        known, closed = _threads_from_rows(thread_rows, ours)
         decision = routing.route(
             parsed, attribution,
             routing.Candidates(
                 thread_by_message_id=known, closed_thread_ids=closed,
-                is_duplicate=bool(row[self.blocked_at + 1]), test_token=token,
+                is_duplicate=delivery.is_duplicate, test_token=recognised.test_token,
             ),
-            routing.ChannelRouting(row[at["c.create_tickets"]], row[at["c.auto_assign"]]),
-            is_auto_reply=auto_reply, is_bounce=bounce, confirmation=confirmation,
+            routing.ChannelRouting(channel.create_tickets, channel.auto_assign),
+            is_auto_reply=auto_reply, is_bounce=bounce, confirmation=recognised.confirmation,
         )  # fmt: skip
-        if not isinstance(decision, routing.AppendToThread | routing.NewThread):
-            raise NotImplementedError(type(decision).__name__)
-        if parsed.attachments:
-            raise NotImplementedError("attachments")
         reply = isinstance(decision, routing.AppendToThread)
-        thread_id = decision.thread_id if isinstance(decision, routing.AppendToThread) else None
-        reopen = isinstance(decision, routing.AppendToThread) and decision.reopen
-        make_ticket = isinstance(decision, routing.NewThread) and decision.make_ticket
-        rotate = isinstance(decision, routing.NewThread) and decision.auto_assign
-        if rotate and row[at["c.assign_mode"]] == "contact_owner":
-            raise NotImplementedError("contact-owner assignment")
-        # The contact as ours finds it: read with the channel, written only if new or nameless.
+        if not (reply or isinstance(decision, routing.NewThread)):
+            raise NotOnTheSmallPath(type(decision).__name__)
+        new = decision if isinstance(decision, routing.NewThread) else None
+        rotate = bool(new and new.auto_assign)
+        if rotate and not services.assigns_round_robin(channel):
+            raise NotOnTheSmallPath("contact-owner assignment")
+        # Ours' own builders give every value: the message's columns, the ticket's defaults.
+        thread = Thread(workspace_id=channel.workspace_id)
+        message = services.message_for(
+            row=row, thread=thread, parsed=parsed, attribution=attribution, content=content,
+            is_auto_reply=auto_reply, is_bounce=bounce, bounce_of=None, now=now,
+        )  # fmt: skip
+        ticket = services.ticket_for(thread=thread, channel=channel, subject=content.subject)
+        known_contact = delivery.sender_contact
         email, name = attribution.from_email.lower()[:320], attribution.from_name[:255]
-        contact_id = row[at["k.id"]]
-        if (
-            contact_id is None
-            or not email
-            or row[at["k.email"]].lower() != email
-            or (name and not row[at["k.name"]])
-        ):
-            contact_id = None
-        html = sanitize(content.html)
-        ticket_name = (content.subject or "(no subject)")[:998]
+        serves = known_contact is not None and services.known_contact_serves(
+            known_contact, email=attribution.from_email, name=attribution.from_name
+        )
         thread_id, assignee_id = self.connection.execute(
             CALL,
             (
-                inbound, claimed[1], channel_id, workspace_id, timezone.now(),
-                contact_id, email, name,
-                thread_id, reopen, not auto_reply,
-                rotate, make_ticket, row[at["c.ticket_pipeline"]],
-                row[at["c.ticket_status"]], row[at["c.ticket_priority"]],
-                row[at["c.ticket_category"]], ticket_name,
+                row.pk, row.attempts, channel.pk, channel.workspace_id, now,
+                known_contact.pk if serves and known_contact else None, email, name,
+                decision.thread_id if isinstance(decision, routing.AppendToThread) else None,
+                isinstance(decision, routing.AppendToThread) and decision.reopen,
+                not auto_reply, rotate, bool(new and new.make_ticket),
+                ticket.pipeline, ticket.status, ticket.priority, ticket.category, ticket.name,
                 content.subject[:998], snippet(content)[:200],
-                parsed.message_id, " ".join(parsed.in_reply_to)[:998],
-                " ".join(parsed.references), attribution.from_email[:320],
-                attribution.from_name[:255], attribution.forwarded_by[:320], attribution.via,
-                attribution.rule[:100], Jsonb(list(attribution.warnings)),
-                attribution.forwarder_note[:100_000], parsed.to, parsed.cc,
-                content.text or html_to_text(html), html, auto_reply, bounce, digest,
-                (parsed.header("from") or parsed.from_email)[:998], parsed.subject[:998],
+                message.message_id, message.in_reply_to, message.references,
+                message.from_email, message.from_name, message.forwarded_by,
+                message.attributed_via, message.attribution_rule,
+                Jsonb(message.sender_warnings), message.forwarder_note, message.to, message.cc,
+                message.text, message.html, auto_reply, bounce, digest,
+                *services.ledger_summary(parsed),
             ),
         ).fetchone() or (0, None)  # fmt: skip
         if reply and not auto_reply:

@@ -284,10 +284,16 @@ def binary_results(cursor: CursorWrapper) -> CursorWrapper:
     back a 400 KB mail took 3.9 ms that way against 0.9 ms in binary (`make bench`, the
     claim). JSON columns still arrive as text, as the ORM's JSONField reads them."""
     if cursor.db.vendor == "postgresql":
-        from psycopg import pq
+        binary_psycopg_results(cursor.cursor)
+    return cursor
 
-        cursor.cursor.format = pq.Format.BINARY
-        cursor.cursor.adapters.register_loader("jsonb", _binary_jsonb_loader())
+
+def binary_psycopg_results(cursor: Any) -> Any:
+    """`binary_results` for a psycopg cursor of one's own (benchmarks/bound_faithful.py)."""
+    from psycopg import pq
+
+    cursor.format = pq.Format.BINARY
+    cursor.adapters.register_loader("jsonb", _binary_jsonb_loader())
     return cursor
 
 

@@ -4,13 +4,14 @@ the people whose forwards we believe, and the threads a message refers to."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.functions import Lower
 
 from channels_cfg.models import EmailChannel, ForwardingAddress, ForwardingConfirmation
@@ -47,16 +48,27 @@ def channel_get_for_forwarding_address(
     before: knowing their contact here spares the pipeline a statement per message.
     """
     connection = connections[router.db_for_read(EmailChannel)]
-    candidates = sorted(sender_candidates((sender,))) if sender else []
-    duplicate_check = [message_id, digest] if message_id else []
-    sql = _lookup_sql(connection.alias, len(candidates), bool(message_id))
-    params = [*candidates, *duplicate_check]
+    sql, params = delivery_statement(connection.alias, address, sender, message_id, digest)
     # Binary: these wide rows' timestamps and numbers decode in C, not from text in Python.
     with binary_results(connection.cursor()) as cursor:
-        cursor.execute(sql, [*params, sender.strip().lower(), address.strip().lower()])
+        cursor.execute(sql, params)
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else delivery_from_row(row, connection)
+
+
+def delivery_statement(
+    alias: str, address: str, sender: str = "", message_id: str = "", digest: str = ""
+) -> tuple[str, list[Any]]:
+    """The lookup of `channel_get_for_forwarding_address` as SQL and its parameters."""
+    candidates = sorted(sender_candidates((sender,))) if sender else []
+    duplicate_check = [message_id, digest] if message_id else []
+    sql = _lookup_sql(alias, len(candidates), bool(message_id))
+    return sql, [*candidates, *duplicate_check, sender.strip().lower(), address.strip().lower()]
+
+
+def delivery_from_row(row: Sequence[Any], connection: BaseDatabaseWrapper) -> ChannelForDelivery:
+    """The lookup's row as the channel (with its workspace and forwarding address) and what its
+    workspace knows about the mail."""
     ends = list(
         accumulate(
             len(model._meta.concrete_fields)
@@ -187,20 +199,28 @@ def threads_for_message_ids_ahead(
     answered (the pipeline sends it before the channel lookup: one round trip for both)."""
     if not message_ids:
         return lambda: ({}, frozenset())
+    connection = connections[router.db_for_read(Message)]
+    sql, params, ours = threads_statement(
+        connection.alias, message_ids, workspace_id=workspace_id, address=address
+    )
+    rows = read_ahead(connection, sql, params)
+    return lambda: threads_from_rows(rows(), ours)
+
+
+def threads_statement(
+    alias: str, message_ids: tuple[str, ...], *, workspace_id: int | None = None, address: str = ""
+) -> tuple[str, list[Any], dict[str, int]]:
+    """The read of `threads_for_message_ids_ahead` (some ids given) as SQL and its parameters,
+    and the threads our own ids among them name (for `threads_from_rows`)."""
     ours = {mid: tid for mid in message_ids if (tid := thread_id_from_message_id(mid)) is not None}
     ids = list(dict.fromkeys(message_ids))[:100]
     named = sorted(set(ours.values()))
-    connection = connections[router.db_for_read(Message)]
     workspace = workspace_id if workspace_id is not None else address.strip().lower()
-    rows = read_ahead(
-        connection,
-        _threads_sql(connection.alias, len(ids), len(named), by_address=workspace_id is None),
-        [*ids, workspace, *([workspace, *named] if named else [])],
-    )
-    return lambda: _threads_from_rows(rows(), ours)
+    sql = _threads_sql(alias, len(ids), len(named), by_address=workspace_id is None)
+    return sql, [*ids, workspace, *([workspace, *named] if named else [])], ours
 
 
-def _threads_from_rows(
+def threads_from_rows(
     rows: list[tuple[Any, ...]], ours: dict[str, int]
 ) -> tuple[dict[str, int], frozenset[int]]:
     known: dict[str, int] = {}

@@ -76,11 +76,15 @@ class ClaimLost(Exception):
     this run worked on it: the caller rolls back and leaves the row to its new owner."""
 
 
+def ledger_summary(parsed: ParsedEmail) -> tuple[str, str]:
+    """What the ledger row shows of its mail: the From header and the subject."""
+    return (parsed.header("from") or parsed.from_email)[:998], parsed.subject[:998]
+
+
 def _fill_row(
     row: InboundEmail, parsed: ParsedEmail, channel: EmailChannel | None, now: datetime
 ) -> None:
-    row.from_header = (parsed.header("from") or parsed.from_email)[:998]
-    row.subject = parsed.subject[:998]
+    row.from_header, row.subject = ledger_summary(parsed)
     row.processed_at = now
     if channel is not None:
         row.channel, row.workspace_id = channel, channel.workspace_id
@@ -106,14 +110,17 @@ def contact_for_sender(
 ) -> Contact | None:
     """The sender's contact: `known` (read with the channel) when it is theirs and needs nothing
     filled in, else upserted (one statement)."""
-    if (
-        known is not None
-        and email
-        and known.email.lower() == email.lower()[:320]
-        and (known.name or not name)
-    ):
+    if known is not None and known_contact_serves(known, email=email, name=name):
         return known
     return contact_upsert(workspace_id=workspace_id, email=email, name=name)
+
+
+def known_contact_serves(known: Contact, *, email: str, name: str) -> bool:
+    """Whether the contact read with the channel is this sender's and needs nothing filled in
+    (else `contact_upsert` writes it)."""
+    return (
+        bool(email) and known.email.lower() == email.lower()[:320] and bool(known.name or not name)
+    )
 
 
 def contact_upsert(*, workspace_id: int, email: str, name: str) -> Contact | None:
