@@ -22,10 +22,11 @@ of the raw bytes). This measures how much of that gap is ours and how much is th
   rewrite of the pipeline without the ORM, its writes in the database, could at best come to.
   Still without round robin, notifications, snooze and ticket-status rules, and writing only the
   columns without a default;
-- **faithful**: lean with that work put back (`bound_faithful.py`): the product's own lookup
-  statements, the pure stages with the channel's real context, every column ours writes, the
-  round robin, the assignment event, the reply's reopening, snooze and ticket-status rules, and
-  the notifications: what a rewrite off the ORM that keeps every behaviour would cost.
+- **faithful**: lean with that work put back (`bound_faithful.py`): ours' own Python between
+  the statements (the lookup's statements and rows, the pipeline's stages, the services' row
+  builders), every column ours writes, the round robin, the assignment event, the reply's
+  reopening, snooze and ticket-status rules, and the notifications: what a rewrite of the
+  database work off the ORM that keeps every behaviour would cost.
 
 The bare contenders write the same rows to the product's own tables (with their indexes and
 search triggers), so each is checked to store every mail and to thread the replies as ours does.
